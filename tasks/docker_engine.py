@@ -1,0 +1,225 @@
+"""
+Docker Engine and Compose v2 on Debian and Ubuntu: from Docker's own apt repository
+(``docker_source = "official"``) or from the distribution (``"distro"``), with a
+generated daemon.json and the service enabled under systemd or SysV init.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.api.exceptions import PyinfraError
+from pyinfra.facts.files import Directory
+from pyinfra.facts.server import LinuxDistribution
+from pyinfra.operations import apt, files, systemd, sysvinit
+
+from tasks.settings import Settings
+
+DAEMON_JSON = "/etc/docker/daemon.json"
+KEYRING = "/etc/apt/keyrings/docker.asc"
+SOURCES_FILE = "/etc/apt/sources.list.d/docker.sources"
+OFFICIAL_REPOSITORY = "https://download.docker.com/linux"
+
+OFFICIAL_PACKAGES = (
+    "docker-ce",
+    "docker-ce-cli",
+    "containerd.io",
+    "docker-buildx-plugin",
+    "docker-compose-plugin",
+)
+# Docker's install guide removes these before installing docker-ce: they ship their
+# own dockerd, containerd or runc and conflict with Docker's packages.
+DISTRO_CONFLICTS = (
+    "docker.io",
+    "docker-compose",
+    "docker-compose-v2",
+    "docker-doc",
+    "podman-docker",
+    "containerd",
+    "runc",
+)
+
+OFFICIAL_RELEASES = {
+    ("debian", "12"),
+    ("debian", "13"),
+    ("ubuntu", "22.04"),
+    ("ubuntu", "24.04"),
+}
+# The distribution's own Docker with a Compose v2 package, where one exists.
+DISTRO_PACKAGES = {
+    ("debian", "13"): ("docker.io", "docker-compose"),
+    ("ubuntu", "22.04"): ("docker.io", "docker-compose-v2"),
+    ("ubuntu", "24.04"): ("docker.io", "docker-compose-v2"),
+}
+PREREQUISITES = ("ca-certificates", "curl")
+
+
+class UnsupportedPlatformError(PyinfraError):
+    """The host's OS or Docker source cannot be handled; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    distro: str
+    version: str
+    codename: str
+
+    @property
+    def release(self) -> tuple[str, str]:
+        return (self.distro, self.version)
+
+    def describe(self) -> str:
+        return f"{self.distro} {self.version} ({self.codename or 'no codename'})"
+
+
+def platform_from_fact(distribution: dict) -> Platform:
+    meta = distribution.get("release_meta") or {}
+    return Platform(
+        distro=str(meta.get("ID", distribution.get("name") or "")).lower(),
+        version=str(meta.get("VERSION_ID", distribution.get("major") or "")),
+        codename=str(meta.get("VERSION_CODENAME", "")),
+    )
+
+
+def check_supported(platform: Platform, source: str, host_name: str) -> None:
+    """Raise before anything changes if this platform/source pair cannot be installed."""
+    supported = ", ".join(f"{d} {v}" for d, v in sorted(OFFICIAL_RELEASES))
+    if platform.release not in OFFICIAL_RELEASES:
+        raise UnsupportedPlatformError(
+            f"host {host_name}: {platform.describe()} is not supported; "
+            f"supported systems: {supported}"
+        )
+    if source == "distro" and platform.release not in DISTRO_PACKAGES:
+        raise UnsupportedPlatformError(
+            f"host {host_name}: {platform.describe()} has no Compose v2 package of its own "
+            "(only Compose v1); set docker_source = 'official' to install Docker's packages"
+        )
+
+
+def apt_version(version: str, platform: Platform) -> str:
+    """Docker's apt version string, e.g. '5:27.3.1-1~debian.12~bookworm', for a short pin."""
+    if ":" in version or "~" in version:
+        return version
+    return f"5:{version}-1~{platform.distro}.{platform.version}~{platform.codename}"
+
+
+def official_packages(version: str | None, platform: Platform) -> list[str]:
+    pinned = ("docker-ce", "docker-ce-cli")
+    if version is None:
+        return list(OFFICIAL_PACKAGES)
+    exact = apt_version(version, platform)
+    return [f"{name}={exact}" if name in pinned else name for name in OFFICIAL_PACKAGES]
+
+
+def docker_sources(platform: Platform, architecture: str) -> str:
+    """Docker's repository as a deb822 sources file, bound to its key."""
+    return (
+        "Types: deb\n"
+        f"URIs: {OFFICIAL_REPOSITORY}/{platform.distro}\n"
+        f"Suites: {platform.codename}\n"
+        "Components: stable\n"
+        f"Architectures: {architecture}\n"
+        f"Signed-By: {KEYRING}\n"
+    )
+
+
+def daemon_config(settings: Settings) -> str:
+    """daemon.json: bounded json-file logs so containers cannot fill the disk."""
+    config: dict = {
+        "log-driver": "json-file",
+        "log-opts": {
+            "max-size": settings.docker_log_max_size,
+            "max-file": str(settings.docker_log_max_file),
+        },
+    }
+    config.update(settings.docker_daemon_options)
+    return json.dumps(config, indent=2, sort_keys=True) + "\n"
+
+
+def host_platform(settings: Settings) -> Platform:
+    platform = platform_from_fact(host.get_fact(LinuxDistribution))
+    check_supported(platform, settings.docker_source, settings.host_name)
+    return platform
+
+
+@deploy("Install Docker")
+def install_docker(settings: Settings) -> None:
+    platform = host_platform(settings)
+    apt.update(
+        name="Refresh the apt index when it is stale",
+        cache_time=settings.docker_apt_cache_seconds,
+    )
+    apt.packages(name="Install ca-certificates and curl", packages=list(PREREQUISITES))
+    daemon_json = files.put(
+        name="Write /etc/docker/daemon.json",
+        src=StringIO(daemon_config(settings)),
+        dest=DAEMON_JSON,
+        mode="644",
+        create_remote_dir=True,
+    )
+    if settings.docker_source == "official":
+        _install_official_packages(settings, platform)
+    else:
+        _install_distribution_packages(platform)
+    _run_docker_service(restart=daemon_json.did_change)
+
+
+def _install_official_packages(settings: Settings, platform: Platform) -> None:
+    from pyinfra.facts.deb import DebArch
+
+    apt.packages(
+        name="Remove distribution packages that conflict with Docker's",
+        packages=list(DISTRO_CONFLICTS),
+        present=False,
+    )
+    files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
+    key = files.download(
+        name="Download Docker's apt signing key",
+        src=f"{OFFICIAL_REPOSITORY}/{platform.distro}/gpg",
+        dest=KEYRING,
+        mode="644",
+    )
+    sources = files.put(
+        name="Add Docker's apt repository",
+        src=StringIO(docker_sources(platform, host.get_fact(DebArch))),
+        dest=SOURCES_FILE,
+        mode="644",
+    )
+    apt.update(
+        name="Refresh the apt index for Docker's repository",
+        _if=lambda: key.did_change() or sources.did_change(),
+    )
+    apt.packages(
+        name="Install Docker Engine and Compose from Docker's repository",
+        packages=official_packages(settings.docker_version, platform),
+    )
+
+
+def _install_distribution_packages(platform: Platform) -> None:
+    apt.packages(
+        name="Remove Docker's own packages, which conflict with the distribution's",
+        packages=list(OFFICIAL_PACKAGES),
+        present=False,
+    )
+    apt.packages(
+        name="Install Docker and Compose v2 from the distribution",
+        packages=list(DISTRO_PACKAGES[platform.release]),
+    )
+
+
+def _run_docker_service(restart) -> None:
+    # systemd is in charge only when it is PID 1 (the sd_booted() test); a container or
+    # an old host can have systemctl installed without it.
+    booted_with_systemd = bool(host.get_fact(Directory, path="/run/systemd/system"))
+    service = systemd.service if booted_with_systemd else sysvinit.service
+    service(name="Enable and start Docker", service="docker", enabled=True)
+    service(
+        name="Restart Docker for the new daemon.json",
+        service="docker",
+        restarted=True,
+        _if=restart,
+    )

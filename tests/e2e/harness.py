@@ -1,0 +1,363 @@
+"""
+The end-to-end harness: real Debian hosts (systemd + sshd containers) on the local
+Docker engine, stand-in images served from a local registry inside each host's network
+namespace, and the real `pyinfra` CLI run over SSH against them.
+
+Everything a test reaches goes through ports published on 127.0.0.1; a test never
+addresses a container's own IP (see ../shared/notes/test-hosts.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+IMAGES_DIR = Path(__file__).resolve().parent / "images"
+CACHE_DIR = Path(os.environ.get("PRISMA_E2E_CACHE", "~/.cache/prisma-e2e")).expanduser()
+
+LABEL = "prisma-e2e"  # every container, volume and image the harness makes carries it
+HOST_IMAGE = "prisma-e2e/host:trixie"
+BASE_IMAGE = "prisma-e2e/base:trixie"
+REGISTRY_IMAGE = "prisma-e2e/registry:2"
+REGISTRY_PORT_IN_HOST = 5000
+REGISTRY_IN_HOST = f"127.0.0.1:{REGISTRY_PORT_IN_HOST}"
+SHARED_REGISTRY_VOLUME = "prisma-e2e-registry"
+
+HOST_PACKAGES = "openssh-server,systemd,systemd-sysv,ca-certificates,curl,iproute2,procps,sudo"
+
+
+class HarnessError(RuntimeError):
+    """The harness could not provide a test host; the message says what is missing."""
+
+
+def run(
+    *args: str,
+    check: bool = True,
+    input: str | None = None,
+    timeout: float = 600,
+    environment: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, **environment} if environment else None
+    result = subprocess.run(
+        list(args), input=input, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    if check and result.returncode != 0:
+        raise HarnessError(
+            f"{' '.join(args[:4])}... failed ({result.returncode}): "
+            f"{result.stderr.strip()[-2000:]}"
+        )
+    return result
+
+
+def docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return run("docker", *args, **kwargs)
+
+
+def engine_problem() -> str | None:
+    """Why the local Docker engine cannot be used, or None when it can."""
+    if not shutil.which("docker"):
+        return "no docker client on PATH"
+    result = run("docker", "info", "--format", "{{.ServerVersion}}", check=False, timeout=30)
+    if result.returncode != 0:
+        return f"no Docker engine answers: {result.stderr.strip()[:300]}"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def image_exists(reference: str) -> bool:
+    return docker("image", "inspect", reference, check=False).returncode == 0
+
+
+# ---------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------
+
+
+def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str) -> None:
+    """Import a Debian 13 root filesystem as an image, building the tar once per cache."""
+    if image_exists(image):
+        return
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tar = CACHE_DIR / tar_name
+    if not tar.exists():
+        if not shutil.which("mmdebstrap"):
+            raise HarnessError("mmdebstrap is not installed (apt-get install mmdebstrap)")
+        partial = tar.with_suffix(".partial")
+        run("mmdebstrap", "--variant=minbase", *mmdebstrap_args, "trixie", str(partial))
+        partial.rename(tar)
+    import_args = ["import", "--change", f"LABEL {LABEL}=1"]
+    if image == HOST_IMAGE:
+        import_args += ["--change", 'CMD ["/sbin/init"]']
+    docker(*import_args, str(tar), image)
+
+
+def _context_digest(context: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(context.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(context).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_image(context: str, tag: str, **build_args: str) -> str:
+    """docker build tests/e2e/images/<context> as tag, skipped when already current."""
+    directory = IMAGES_DIR / context
+    fingerprint = _context_digest(directory) + json.dumps(build_args, sort_keys=True)
+    fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    current = docker(
+        "image", "inspect", "--format", '{{index .Config.Labels "prisma-e2e.context"}}', tag,
+        check=False,
+    )
+    if current.returncode == 0 and current.stdout.strip() == fingerprint:
+        return tag
+    arguments = ["build", "-q", "-t", tag, "--label", f"{LABEL}=1"]
+    arguments += ["--label", f"prisma-e2e.context={fingerprint}"]
+    arguments += ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}"]
+    for name, value in build_args.items():
+        arguments += ["--build-arg", f"{name}={value}"]
+    docker(*arguments, str(directory), timeout=1200)
+    return tag
+
+
+@dataclass(frozen=True)
+class StandInImages:
+    """Local tags of the stand-in images (the registry tags are chosen per test)."""
+
+    database: str = "prisma-e2e/mariadb:11"
+    prisma: str = "prisma-e2e/prisma-double:1.0"
+    prisma_next: str = "prisma-e2e/prisma-double:1.1"
+    prisma_broken: str = "prisma-e2e/prisma-double:broken"
+
+
+def build_images() -> StandInImages:
+    _rootfs_image(HOST_IMAGE, "host-trixie.tar", f"--include={HOST_PACKAGES}")
+    _rootfs_image(BASE_IMAGE, "base-trixie.tar")
+    images = StandInImages()
+    build_image("registry", REGISTRY_IMAGE)
+    build_image("mariadb", images.database)
+    build_image("prisma-double", images.prisma, DOUBLE_VERSION="1.0")
+    build_image("prisma-double", images.prisma_next, DOUBLE_VERSION="1.1")
+    build_image("prisma-double", images.prisma_broken, DOUBLE_VERSION="1.2", DOUBLE_MODE="broken")
+    return images
+
+
+def wheelhouse() -> Path:
+    """Wheels of this project's dependencies for the test host's Python (3.13), once."""
+    machine = platform.machine()
+    target = CACHE_DIR / f"wheels-cp313-{machine}"
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    run(
+        sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+        "--python-version", "3.13", "--implementation", "cp", "--abi", "cp313",
+        "--platform", f"manylinux2014_{machine}", "--platform", f"manylinux_2_17_{machine}",
+        "--platform", f"manylinux_2_28_{machine}", "-d", str(target),
+        "pyinfra==3.10.0", "pyyaml", "paramiko", "pydo", "cryptography",
+        timeout=900,
+    )
+    marker.touch()
+    return target
+
+
+# ---------------------------------------------------------------------------
+# Test hosts
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class TestHost:
+    """A fresh Debian 13 'droplet': systemd + sshd in a container, reached on 127.0.0.1."""
+
+    name: str
+    ssh_port: int
+    registry_port: int
+    published: dict[int, int] = field(default_factory=dict)  # port in host -> 127.0.0.1 port
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.ssh_port}"
+
+    def exec(
+        self,
+        command: str,
+        check: bool = True,
+        input: str | None = None,
+        timeout: float = 600,
+        environment: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
+        """Run a bash command on the host; environment values travel outside argv."""
+        arguments = ["exec"] + (["-i"] if input is not None else [])
+        for key in environment or {}:
+            arguments += ["-e", key]
+        return docker(
+            *arguments, self.name, "bash", "-c", command,
+            check=check, input=input, timeout=timeout, environment=environment,
+        )
+
+    def url(self, port_in_host: int, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.published[port_in_host]}{path}"
+
+    def push(self, local_image: str, repository: str) -> str:
+        """Push local_image to this host's registry; return the reference the host pulls."""
+        outside = f"127.0.0.1:{self.registry_port}/{repository}"
+        docker("tag", local_image, outside)
+        for attempt in range(30):
+            result = docker("push", outside, check=False, timeout=900)
+            if result.returncode == 0:
+                break
+            time.sleep(1)  # the registry may still be starting
+        else:
+            raise HarnessError(f"docker push {outside} failed: {result.stderr.strip()[-500:]}")
+        return f"{REGISTRY_IN_HOST}/{repository}"
+
+    def wait_until_booted(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.exec("systemctl is-system-running", check=False).stdout.strip()
+            ssh = self.exec("systemctl is-active ssh", check=False).stdout.strip()
+            if state in ("running", "degraded") and ssh == "active":
+                return
+            time.sleep(1)
+        raise HarnessError(f"{self.name}: systemd/sshd did not come up within {timeout}s")
+
+    def authorize_key(self, public_key: str) -> None:
+        self.exec(
+            "install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys "
+            "&& chmod 600 /root/.ssh/authorized_keys",
+            input=public_key,
+        )
+
+    def start_registry(self) -> None:
+        """A registry in the host's network namespace: 127.0.0.1:5000 from inside."""
+        docker("rm", "-f", f"{self.name}-registry", check=False)
+        docker(
+            "run", "-d", "--name", f"{self.name}-registry", "--label", f"{LABEL}=1",
+            "--network", f"container:{self.name}",
+            "-v", f"{SHARED_REGISTRY_VOLUME}:/var/lib/docker-registry",
+            REGISTRY_IMAGE,
+        )
+
+    def restart(self) -> None:
+        docker("restart", "-t", "20", self.name)
+        self.start_registry()
+        self.wait_until_booted()
+
+    def remove(self) -> None:
+        docker("rm", "-f", "-v", f"{self.name}-registry", self.name, check=False)
+        docker("volume", "rm", "-f", f"{self.name}-docker", check=False)
+
+
+def start_test_host(
+    public_key: str, publish: tuple[int, ...] = (4466, 3306, 3366), prefix: str = "prisma-e2e"
+) -> TestHost:
+    """Start a fresh Debian 13 host with the flags this machine needs (see test-hosts.md)."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    host = TestHost(
+        name=name,
+        ssh_port=free_port(),
+        registry_port=free_port(),
+        published={port: free_port() for port in publish},
+    )
+    port_flags = ["-p", f"127.0.0.1:{host.ssh_port}:22"]
+    port_flags += ["-p", f"127.0.0.1:{host.registry_port}:{REGISTRY_PORT_IN_HOST}"]
+    for inside, outside in host.published.items():
+        port_flags += ["-p", f"127.0.0.1:{outside}:{inside}"]
+    docker(
+        "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}=1",
+        "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
+        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+        "--security-opt", "systempaths=unconfined", "--cgroupns=host",
+        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+        "-v", f"{name}-docker:/var/lib/docker",
+        *port_flags,
+        HOST_IMAGE, "/sbin/init",
+    )
+    try:
+        host.wait_until_booted()
+        host.authorize_key(public_key)
+        host.start_registry()
+    except Exception:
+        host.remove()
+        raise
+    return host
+
+
+def remove_leftovers() -> None:
+    """Remove containers of earlier, interrupted runs (by label)."""
+    leftover = docker("ps", "-aq", "--filter", f"label={LABEL}=1", check=False).stdout.split()
+    if leftover:
+        docker("rm", "-f", "-v", *leftover, check=False)
+    volumes = docker("volume", "ls", "-q", "--filter", "name=prisma-e2e-", check=False)
+    for volume in volumes.stdout.split():
+        if volume != SHARED_REGISTRY_VOLUME:
+            docker("volume", "rm", "-f", volume, check=False)
+
+
+# ---------------------------------------------------------------------------
+# Running pyinfra
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PyinfraRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    @property
+    def result(self) -> dict:
+        """The --json payload's results section."""
+        return json.loads(self.stdout)["results"]
+
+    @property
+    def changed_operations(self) -> list[str]:
+        return [op["name"] for op in self.result["operations"] if op["success"]]
+
+    @property
+    def total_changes(self) -> int:
+        return self.result["totals"]["success"]
+
+
+def run_pyinfra(
+    inventory: str,
+    deploy_file: str,
+    environment: dict[str, str],
+    data: dict[str, object] | None = None,
+    flags: tuple[str, ...] = ("-y", "--json"),
+    timeout: float = 900,
+) -> PyinfraRun:
+    """Run the real pyinfra CLI from the project root, as a user would."""
+    arguments = [sys.executable, "-m", "pyinfra", *flags, inventory, deploy_file]
+    for key, value in (data or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        arguments += ["--data", f"{key}={text}"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PRISMA_")}
+    env.update(environment)
+    env["PYINFRA_PROGRESS"] = "off"
+    result = subprocess.run(
+        arguments, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    return PyinfraRun(result.returncode, result.stdout, result.stderr)

@@ -1,0 +1,174 @@
+"""
+deploy.py end to end on a fresh Debian 13 host over SSH: install, converge, repair drift,
+stay silent about secrets. The tests of this module share one host and run in order,
+each leaving it converged for the next.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CONVERGE = "Deploy the Prisma stack | Converge the stack (compose up only where it differs)"
+WAIT = "Deploy the Prisma stack | Wait until Prisma answers GET /status"
+
+
+def status_body(host) -> str:
+    with urllib.request.urlopen(host.url(4466, "/status"), timeout=10) as response:
+        return response.read().decode()
+
+
+def container_env(host, service: str) -> dict[str, str]:
+    inspected = host.exec(
+        "docker inspect --format '{{json .Config.Env}}' "
+        f"$(docker ps -q --filter label=com.docker.compose.service={service})"
+    ).stdout
+    return dict(item.split("=", 1) for item in json.loads(inspected))
+
+
+def service_states(host) -> dict[str, str]:
+    lines = host.exec(
+        "docker ps -a --filter label=com.docker.compose.project=prisma "
+        "--format '{{.Label \"com.docker.compose.service\"}} {{.State}}'"
+    ).stdout.split("\n")
+    return dict(line.split() for line in lines if line.strip())
+
+
+@pytest.fixture(scope="module")
+def first_run(deployer):
+    result = deployer.run()
+    assert result.returncode == 0, result.output
+    return result
+
+
+def test_fresh_host_gets_docker_and_a_healthy_stack(deployer, first_run):
+    host = deployer.host
+    assert host.exec("systemctl is-enabled docker").stdout.strip() == "enabled"
+    assert host.exec("systemctl is-active docker").stdout.strip() == "active"
+    assert host.exec("docker compose version --short").stdout.startswith("2.")
+    assert service_states(host) == {"prisma-db": "running", "prisma-database": "running"}
+    assert status_body(host) == "OK"
+
+    daemon = json.loads(host.exec("cat /etc/docker/daemon.json").stdout)
+    assert daemon["log-driver"] == "json-file"
+    assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_prisma_reaches_the_database_with_the_generated_credentials(deployer, first_run):
+    env = container_env(deployer.host, "prisma-database")
+    password = deployer.secret("db_password")
+    assert len(password) >= 32
+    assert env["SQL_CLIENT_PASSWORD"] == password
+    assert env["SQL_INTERNAL_PASSWORD"] == password
+    assert env["SCHEMA_MANAGER_SECRET"] == deployer.secret("schema_manager_secret")
+    assert env["CLUSTER_PUBLIC_KEY"] == deployer.secret("cluster_public_key.pem")
+    assert env["SQL_CLIENT_HOST"] == "prisma-db"
+    assert env["JAVA_OPTS"] == "-Xmx1G"
+    # The double records each start in the internal database, proving it logged in.
+    started = deployer.mysql("SELECT COUNT(*) FROM graphcool.DoubleConnection;")
+    assert int(started) >= 1
+
+
+def test_stack_files_and_local_secrets_are_private(deployer, first_run):
+    modes = deployer.host.exec("stat -c '%a %U %G' /opt/prisma /opt/prisma/.env").stdout
+    assert modes.split("\n")[:2] == ["700 root root", "600 root root"]
+    host_store = deployer.secrets_dir / deployer.host.address
+    assert oct(host_store.stat().st_mode & 0o777) == "0o700"
+    for stored in host_store.iterdir():
+        assert oct(stored.stat().st_mode & 0o777) == "0o600", stored
+
+
+def test_second_run_changes_nothing(deployer, first_run):
+    result = deployer.run()
+    assert result.returncode == 0, result.output
+    assert result.changed_operations == []
+    assert result.total_changes == 0
+
+
+def test_removed_database_container_is_recreated_and_keeps_data(deployer, first_run):
+    host = deployer.host
+    deployer.mysql("CREATE TABLE graphcool.Kept (id INT PRIMARY KEY); INSERT INTO graphcool.Kept VALUES (7);")
+    prisma_before = deployer.container_id("prisma-database")
+    host.exec("docker rm -f prisma-db")
+
+    result = deployer.run()
+
+    assert result.returncode == 0, result.output
+    assert CONVERGE in result.changed_operations
+    assert set(result.changed_operations) <= {CONVERGE, WAIT}
+    assert deployer.container_id("prisma-database") == prisma_before
+    assert service_states(host) == {"prisma-db": "running", "prisma-database": "running"}
+    assert deployer.mysql("SELECT id FROM graphcool.Kept;").strip() == "7"
+    assert status_body(host) == "OK"
+
+
+def test_stopped_server_is_started_again(deployer, first_run):
+    database_before = deployer.container_id("prisma-db")
+    deployer.host.exec("docker stop prisma-prisma-database-1")
+
+    result = deployer.run()
+
+    assert result.returncode == 0, result.output
+    assert CONVERGE in result.changed_operations
+    assert deployer.container_id("prisma-db") == database_before
+    assert service_states(deployer.host)["prisma-database"] == "running"
+    assert status_body(deployer.host) == "OK"
+
+
+def test_changed_setting_recreates_only_the_service_that_uses_it(deployer, first_run):
+    database_before = deployer.container_id("prisma-db")
+    prisma_before = deployer.container_id("prisma-database")
+    deployer.data["prisma_java_heap"] = "512m"
+
+    result = deployer.run()
+
+    assert result.returncode == 0, result.output
+    assert "Deploy the Prisma stack | Upload docker-compose.yml" in result.changed_operations
+    assert "Deploy the Prisma stack | Upload .env (0600, root)" not in result.changed_operations
+    assert deployer.container_id("prisma-db") == database_before
+    assert deployer.container_id("prisma-database") != prisma_before
+    assert container_env(deployer.host, "prisma-database")["JAVA_OPTS"] == "-Xmx512m"
+    assert deployer.run().total_changes == 0
+
+
+def _mysql_greeting(port: int) -> bytes:
+    """What a client connecting to 127.0.0.1:port receives first (a MySQL server greets)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.settimeout(5)
+            return connection.recv(64)
+    except (ConnectionError, TimeoutError, OSError):
+        return b""
+
+
+def test_database_port_is_not_reachable_from_outside_the_host(deployer, first_run):
+    host = deployer.host
+    # The test host's 3306 and 3366 (the seed's debug mapping) are published to this
+    # machine; a listening MySQL would greet us through them.
+    for port_in_host in (3306, 3366):
+        assert _mysql_greeting(host.published[port_in_host]) == b""
+    listening = host.exec("ss -Htln").stdout
+    assert ":3306 " not in listening and ":3366 " not in listening
+    assert host.exec("docker port prisma-db").stdout.strip() == ""
+
+
+def test_no_secret_appears_in_any_output(deployer, first_run):
+    verbose = deployer.run(flags=("-y", "-vvv"))
+    assert verbose.returncode == 0, verbose.output
+    dry = deployer.run(flags=("--dry", "--diff", "-vvv"))
+    assert dry.returncode == 0, dry.output
+
+    secrets = [
+        deployer.secret("db_password"),
+        deployer.secret("schema_manager_secret"),
+        *deployer.secret("cluster_public_key.pem").splitlines()[1:-1],
+        *deployer.secret("cluster_private_key.pem").splitlines()[1:-1],
+    ]
+    for run in deployer.runs:
+        for secret in secrets:
+            assert secret not in run.output
