@@ -13,6 +13,7 @@ from io import StringIO
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
+from pyinfra.facts.deb import DebArch, DebPackages
 from pyinfra.facts.files import Directory
 from pyinfra.facts.server import LinuxDistribution
 from pyinfra.operations import apt, files, systemd, sysvinit
@@ -146,12 +147,36 @@ def host_platform(settings: Settings) -> Platform:
     return platform
 
 
+def wanted_packages(settings: Settings, platform: Platform) -> list[str]:
+    """Every package the host needs, pinned as `name=version` where a pin is set."""
+    if settings.docker_source == "official":
+        docker = official_packages(settings.docker_version, platform)
+    else:
+        docker = list(DISTRO_PACKAGES[platform.release])
+    return [*PREREQUISITES, *docker]
+
+
+def missing_packages(wanted: list[str], installed: dict[str, list[str]]) -> list[str]:
+    """The wanted packages (name or name=version) the DebPackages fact does not show."""
+    missing = []
+    for package in wanted:
+        name, _, version = package.partition("=")
+        versions = installed.get(name, [])
+        if not versions or (version and version not in versions):
+            missing.append(package)
+    return missing
+
+
 @deploy("Install Docker")
 def install_docker(settings: Settings) -> None:
     platform = host_platform(settings)
+    wanted = wanted_packages(settings, platform)
+    # Refreshing the index only matters when something is to be installed; doing it on
+    # a complete host would make every later run report a change.
     apt.update(
-        name="Refresh the apt index when it is stale",
+        name="Refresh the apt index (when stale and packages are missing)",
         cache_time=settings.docker_apt_cache_seconds,
+        _if=lambda: bool(missing_packages(wanted, host.get_fact(DebPackages))),
     )
     apt.packages(name="Install ca-certificates and curl", packages=list(PREREQUISITES))
     daemon_json = files.put(
@@ -169,8 +194,6 @@ def install_docker(settings: Settings) -> None:
 
 
 def _install_official_packages(settings: Settings, platform: Platform) -> None:
-    from pyinfra.facts.deb import DebArch
-
     apt.packages(
         name="Remove distribution packages that conflict with Docker's",
         packages=list(DISTRO_CONFLICTS),

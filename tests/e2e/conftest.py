@@ -49,9 +49,7 @@ def stand_in_images() -> StandInImages:
 def ssh_key(tmp_path_factory) -> tuple[Path, str]:
     directory = tmp_path_factory.mktemp("ssh")
     key = directory / "id_ed25519"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
-    )
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return key, (directory / "id_ed25519.pub").read_text()
 
 

@@ -54,8 +54,7 @@ def run(
     )
     if check and result.returncode != 0:
         raise HarnessError(
-            f"{' '.join(args[:4])}... failed ({result.returncode}): "
-            f"{result.stderr.strip()[-2000:]}"
+            f"{' '.join(args[:4])}... failed ({result.returncode}): {result.stderr.strip()[-2000:]}"
         )
     return result
 
@@ -122,7 +121,11 @@ def build_image(context: str, tag: str, **build_args: str) -> str:
     fingerprint = _context_digest(directory) + json.dumps(build_args, sort_keys=True)
     fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     current = docker(
-        "image", "inspect", "--format", '{{index .Config.Labels "prisma-e2e.context"}}', tag,
+        "image",
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "prisma-e2e.context"}}',
+        tag,
         check=False,
     )
     if current.returncode == 0 and current.stdout.strip() == fingerprint:
@@ -167,11 +170,31 @@ def wheelhouse() -> Path:
         return target
     target.mkdir(parents=True, exist_ok=True)
     run(
-        sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-        "--python-version", "3.13", "--implementation", "cp", "--abi", "cp313",
-        "--platform", f"manylinux2014_{machine}", "--platform", f"manylinux_2_17_{machine}",
-        "--platform", f"manylinux_2_28_{machine}", "-d", str(target),
-        "pyinfra==3.10.0", "pyyaml", "paramiko", "pydo", "cryptography",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.13",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp313",
+        "--platform",
+        f"manylinux2014_{machine}",
+        "--platform",
+        f"manylinux_2_17_{machine}",
+        "--platform",
+        f"manylinux_2_28_{machine}",
+        "-d",
+        str(target),
+        "pyinfra==3.10.0",
+        "pyyaml",
+        "paramiko",
+        "pydo",
+        "cryptography",
         timeout=900,
     )
     marker.touch()
@@ -209,8 +232,15 @@ class TestHost:
         for key in environment or {}:
             arguments += ["-e", key]
         return docker(
-            *arguments, self.name, "bash", "-c", command,
-            check=check, input=input, timeout=timeout, environment=environment,
+            *arguments,
+            self.name,
+            "bash",
+            "-c",
+            command,
+            check=check,
+            input=input,
+            timeout=timeout,
+            environment=environment,
         )
 
     def url(self, port_in_host: int, path: str = "/") -> str:
@@ -250,9 +280,16 @@ class TestHost:
         """A registry in the host's network namespace: 127.0.0.1:5000 from inside."""
         docker("rm", "-f", f"{self.name}-registry", check=False)
         docker(
-            "run", "-d", "--name", f"{self.name}-registry", "--label", f"{LABEL}=1",
-            "--network", f"container:{self.name}",
-            "-v", f"{SHARED_REGISTRY_VOLUME}:/var/lib/docker-registry",
+            "run",
+            "-d",
+            "--name",
+            f"{self.name}-registry",
+            "--label",
+            f"{LABEL}=1",
+            "--network",
+            f"container:{self.name}",
+            "-v",
+            f"{SHARED_REGISTRY_VOLUME}:/var/lib/docker-registry",
             REGISTRY_IMAGE,
         )
 
@@ -282,14 +319,34 @@ def start_test_host(
     for inside, outside in host.published.items():
         port_flags += ["-p", f"127.0.0.1:{outside}:{inside}"]
     docker(
-        "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}=1",
-        "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--security-opt", "systempaths=unconfined", "--cgroupns=host",
-        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
-        "-v", f"{name}-docker:/var/lib/docker",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        "--label",
+        f"{LABEL}=1",
+        "--cap-add=ALL",
+        "--cap-drop=SYS_RESOURCE",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--security-opt",
+        "apparmor=unconfined",
+        "--security-opt",
+        "systempaths=unconfined",
+        "--cgroupns=host",
+        "-v",
+        "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "--tmpfs",
+        "/run",
+        "--tmpfs",
+        "/run/lock",
+        "-v",
+        f"{name}-docker:/var/lib/docker",
         *port_flags,
-        HOST_IMAGE, "/sbin/init",
+        HOST_IMAGE,
+        "/sbin/init",
     )
     try:
         host.wait_until_booted()

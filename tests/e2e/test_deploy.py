@@ -92,7 +92,9 @@ def test_second_run_changes_nothing(deployer, first_run):
 
 def test_removed_database_container_is_recreated_and_keeps_data(deployer, first_run):
     host = deployer.host
-    deployer.mysql("CREATE TABLE graphcool.Kept (id INT PRIMARY KEY); INSERT INTO graphcool.Kept VALUES (7);")
+    deployer.mysql(
+        "CREATE TABLE graphcool.Kept (id INT PRIMARY KEY); INSERT INTO graphcool.Kept VALUES (7);"
+    )
     prisma_before = deployer.container_id("prisma-database")
     host.exec("docker rm -f prisma-db")
 

@@ -7,7 +7,6 @@ import pytest
 from tasks.settings import DEFAULTS, SETTINGS, SettingsError, load_settings
 
 
-
 def test_defaults_follow_the_seed():
     settings = load_settings("h", {})
     assert settings.prisma_image == "prismagraphql/prisma:1.0"

@@ -1,0 +1,86 @@
+"""The .env rendering and the pure command builders."""
+
+from __future__ import annotations
+
+from pyinfra.api import HiddenValue
+
+from tasks import commands
+from tasks.commands import StackPaths
+from tasks.envfile import ENV_KEYS, env_values, quote_env_value, render_env
+from tasks.facts import ContainerState, parse_stack_state
+from tasks.secrets import StackSecrets
+from tasks.settings import load_settings
+
+SECRETS = StackSecrets(
+    db_password=HiddenValue("db pass $x"),
+    schema_manager_secret=HiddenValue("sms"),
+    cluster_public_key=HiddenValue("-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n"),
+)
+
+
+def test_env_has_the_seeds_contract_in_order():
+    values = env_values(load_settings("h", {}), SECRETS)
+    assert tuple(values) == ENV_KEYS
+    assert values["PORT"] == "4466"
+    assert values["SCHEMA_MANAGER_ENDPOINT"] == "http://prisma-database:4466/cluster/schema"
+    assert values["CLUSTER_ADDRESS"] == "http://prisma-database:4466"
+    assert values["SQL_CLIENT_HOST"] == values["SQL_INTERNAL_HOST"] == "prisma-db"
+    assert values["SQL_CLIENT_USER"] == values["SQL_INTERNAL_USER"] == "root"
+    assert values["SQL_CLIENT_PASSWORD"] == values["SQL_INTERNAL_PASSWORD"] == "db pass $x"
+    assert values["SQL_INTERNAL_DATABASE"] == "graphcool"
+    assert values["SQL_CLIENT_CONNECTION_LIMIT"] == values["SQL_INTERNAL_CONNECTION_LIMIT"] == "10"
+
+
+def test_values_are_escaped_for_composes_dotenv():
+    assert quote_env_value("plain") == '"plain"'
+    assert quote_env_value('a$b"c\\d') == '"a\\$b\\"c\\\\d"'
+    assert quote_env_value("line1\nline2\r") == '"line1\\nline2\\r"'
+    assert quote_env_value("# = ' spaces ") == '"# = \' spaces "'
+
+
+def test_rendered_env_is_one_line_per_variable():
+    rendered = render_env(env_values(load_settings("h", {}), SECRETS))
+    variable_lines = [line for line in rendered.splitlines() if not line.startswith("#")]
+    assert [line.split("=", 1)[0] for line in variable_lines] == list(ENV_KEYS)
+    assert 'SQL_CLIENT_PASSWORD="db pass \\$x"' in variable_lines
+
+
+def test_compose_drops_env_file_variables_from_the_callers_environment():
+    command = commands.compose(StackPaths("/srv/p", "proj"), "ps")
+    assert command == (
+        "env " + " ".join(f"-u {key}" for key in ENV_KEYS) + " docker compose "
+        "--project-name proj --file /srv/p/docker-compose.yml --env-file /srv/p/.env ps"
+    )
+
+
+def test_stack_state_reads_everything_in_one_command():
+    command = commands.stack_state(StackPaths("/opt/prisma", "prisma"), ["mysql:5.7"])
+    assert "config --hash '*'" in command
+    assert "label=com.docker.compose.project=prisma" in command
+    assert "for ref in mysql:5.7;" in command
+    assert "config --format" not in command  # would print the environment, secrets included
+
+
+def test_stack_state_output_is_parsed():
+    state = parse_stack_state(
+        [
+            "hash prisma-db abc",
+            "hash prisma-database def",
+            "container prisma-db running abc sha256:1 healthy",
+            "container prisma-database exited def sha256:2 -",
+            "image mysql:5.7 sha256:1",
+            "image prismagraphql/prisma:1.0 -",
+        ]
+    )
+    assert state.desired_hashes == {"prisma-db": "abc", "prisma-database": "def"}
+    assert state.containers_of("prisma-database") == [
+        ContainerState("prisma-database", "exited", "def", "sha256:2", "-")
+    ]
+    assert state.image_ids == {"mysql:5.7": "sha256:1", "prismagraphql/prisma:1.0": ""}
+
+
+def test_wait_for_ok_is_bounded():
+    command = commands.wait_for_ok("http://127.0.0.1:4466/status", 90)
+    assert command.startswith("deadline=$(( $(date +%s) + 90 ));")
+    assert "= OK ] && exit 0" in command
+    assert command.endswith("exit 1")
