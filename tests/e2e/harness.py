@@ -250,7 +250,7 @@ class TestHost:
         """Push local_image to this host's registry; return the reference the host pulls."""
         outside = f"127.0.0.1:{self.registry_port}/{repository}"
         docker("tag", local_image, outside)
-        for attempt in range(30):
+        for _attempt in range(30):
             result = docker("push", outside, check=False, timeout=900)
             if result.returncode == 0:
                 break

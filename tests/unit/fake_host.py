@@ -69,12 +69,12 @@ def plan_operation(operation: Callable, facts: FakeFacts, data: dict | None = No
     from pyinfra.api.operation import add_op
 
     noops: list[str] = []
-    with fake_state(facts, data) as (state, host):
-        with patch.object(Host, "noop", lambda self, message: noops.append(message)):
-            add_op(state, operation, host=host, **kwargs)
-            (op_hash,) = state.get_op_order()
-            with ctx_state.use(state), ctx_host.use(host):
-                op_data = state.get_op_data_for_host(host, op_hash)
-                noops.clear()  # adding the operation already ran it once, to detect change
-                commands = list(op_data.command_generator())
+    record_noop = patch.object(Host, "noop", lambda self, message: noops.append(message))
+    with fake_state(facts, data) as (state, host), record_noop:
+        add_op(state, operation, host=host, **kwargs)
+        (op_hash,) = state.get_op_order()
+        with ctx_state.use(state), ctx_host.use(host):
+            op_data = state.get_op_data_for_host(host, op_hash)
+            noops.clear()  # adding the operation already ran it once, to detect change
+            commands = list(op_data.command_generator())
     return commands, noops

@@ -68,7 +68,7 @@ def install_command(commands: dict[str, list[str]], name: str) -> str:
 @pytest.mark.parametrize("release", ["debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"])
 def test_official_source_uses_dockers_repository(release):
     commands = commands_by_name(release)
-    distro, _, codename = RELEASES[release]
+    distro, _, _ = RELEASES[release]
     install = install_command(
         commands, "Install Docker Engine and Compose from Docker's repository"
     )
