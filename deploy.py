@@ -8,6 +8,5 @@ from tasks.settings import current_settings
 from tasks.stack import deploy_stack, stack_secrets
 
 settings = current_settings()
-secrets = stack_secrets(settings)
 install_docker(settings)
-deploy_stack(settings, secrets)
+deploy_stack(settings, stack_secrets(settings))

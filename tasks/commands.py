@@ -117,3 +117,11 @@ def wait_for_ok(url: str, timeout_seconds: int) -> str:
 
 def http_body(url: str) -> str:
     return f"curl --silent --max-time 5 {shlex.quote(url)} 2>/dev/null || true"
+
+
+def http_answer(url: str) -> str:
+    """The body and status code url answers with, for an error message."""
+    return (
+        f"curl --silent --max-time 5 --write-out ' (HTTP %{{http_code}})' {shlex.quote(url)} "
+        "2>/dev/null || true"
+    )

@@ -108,8 +108,15 @@ def _wait_until_ok(state, host, url, timeout, paths, connector_arguments) -> boo
         print_input=state.print_input,
         **connector_arguments,
     )
+    _, answer = host.run_shell_command(
+        StringCommand(commands.http_answer(url)),
+        print_output=False,
+        print_input=state.print_input,
+        **connector_arguments,
+    )
     host.log_styled(
-        f"{url} did not answer OK within {timeout}s; last {LOG_LINES_ON_FAILURE} log lines "
+        f"{url} did not answer OK within {timeout}s (last answer: "
+        f"{redact(answer.stdout.strip()) or 'none'}); last {LOG_LINES_ON_FAILURE} log lines "
         "of each service:",
         fg="red",
         log_func=logger.error,
