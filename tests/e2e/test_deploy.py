@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.error
 import urllib.request
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tasks.envfile import ENV_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -138,6 +143,41 @@ def test_changed_setting_recreates_only_the_service_that_uses_it(deployer, first
     assert deployer.run().total_changes == 0
 
 
+USER_SECRET = "s$e\"c'r#e t=\\x $HOME ${PORT} ü"
+
+
+def management_status(host, secret: str) -> int:
+    # HTTP header values go out as latin-1 text: send the secret's UTF-8 bytes through it.
+    header = f"Bearer {secret}".encode().decode("latin-1")
+    request = urllib.request.Request(
+        host.url(4466, "/cluster/schema"), headers={"Authorization": header}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_secret_from_the_environment_reaches_the_server_exactly(deployer, first_run):
+    database_before = deployer.container_id("prisma-db")
+
+    result = deployer.run(environment={"PRISMA_SCHEMA_MANAGER_SECRET": USER_SECRET})
+
+    assert result.returncode == 0, result.output
+    assert "Deploy the Prisma stack | Upload .env (0600, root)" in result.changed_operations
+    assert container_env(deployer.host, "prisma-database")["SCHEMA_MANAGER_SECRET"] == USER_SECRET
+    assert management_status(deployer.host, USER_SECRET) == 200
+    assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 401
+    assert deployer.container_id("prisma-db") == database_before
+    # The local store still holds the generated value: it was not overwritten.
+    assert deployer.secret("schema_manager_secret") != USER_SECRET
+
+    back = deployer.run()
+    assert back.returncode == 0, back.output
+    assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 200
+
+
 def _mysql_greeting(port: int) -> bytes:
     """What a client connecting to 127.0.0.1:port receives first (a MySQL server greets)."""
     try:
@@ -166,6 +206,7 @@ def test_no_secret_appears_in_any_output(deployer, first_run):
     assert dry.returncode == 0, dry.output
 
     secrets = [
+        USER_SECRET,
         deployer.secret("db_password"),
         deployer.secret("schema_manager_secret"),
         *deployer.secret("cluster_public_key.pem").splitlines()[1:-1],
@@ -174,3 +215,56 @@ def test_no_secret_appears_in_any_output(deployer, first_run):
     for run in deployer.runs:
         for secret in secrets:
             assert secret not in run.output
+
+
+@pytest.fixture(scope="module")
+def compose_scratch_dir(deployer, first_run):
+    """The real rendered compose file in a scratch directory on the host."""
+    import jinja2
+
+    from tasks.settings import load_settings
+    from tasks.stack import COMPOSE_TEMPLATE, compose_variables
+
+    rendered = jinja2.Template(COMPOSE_TEMPLATE.read_text()).render(
+        **compose_variables(load_settings("h", {}))
+    )
+    deployer.host.exec(
+        "mkdir -p /tmp/roundtrip && cat > /tmp/roundtrip/docker-compose.yml", input=rendered
+    )
+    return "/tmp/roundtrip"
+
+
+# Any text an environment variable can hold: everything but NUL (and lone surrogates,
+# which are not text).
+ENV_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+)
+
+
+def composes_literal(printed: str) -> str:
+    """`compose config` prints a literal `$` as `$$` so its output stays a valid file."""
+    return printed.replace("$$", "$")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=st.fixed_dictionaries({key: ENV_TEXT for key in ENV_KEYS}))
+def test_any_value_reaches_the_containers_unchanged(deployer, compose_scratch_dir, values):
+    """Property: .env rendering survives Compose's own parser and interpolation."""
+    from tasks.commands import StackPaths, compose
+    from tasks.envfile import render_env
+
+    paths = StackPaths(compose_scratch_dir, "roundtrip")
+    result = deployer.host.exec(
+        f"cat > {paths.env_file} && {compose(paths, 'config --format json')}",
+        input=render_env(values),
+    )
+    services = json.loads(result.stdout)["services"]
+    prisma_env = services["prisma-database"]["environment"]
+    for key in ENV_KEYS:
+        assert composes_literal(prisma_env[key]) == values[key], key
+    assert (
+        composes_literal(services["prisma-db"]["environment"]["MYSQL_ROOT_PASSWORD"])
+        == values["SQL_INTERNAL_PASSWORD"]
+    )

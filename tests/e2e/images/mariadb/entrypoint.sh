@@ -44,14 +44,14 @@ initialise_datadir() {
     # options: its --sql-mode (NO_BACKSLASH_ESCAPES...) must not change how the
     # statements below are parsed.
     mysqld --user=mysql --datadir="$DATADIR" --skip-networking --socket="$SOCKET" &
-    local server_pid=$!
-    local attempt
-    for attempt in $(seq 60); do
-        if mysqladmin --socket="$SOCKET" --user=root status >/dev/null 2>&1; then
-            break
-        fi
+    local server_pid=$! waited=0
+    until mysqladmin --socket="$SOCKET" --user=root status >/dev/null 2>&1; do
         if ! kill -0 "$server_pid" 2>/dev/null; then
             log "temporary server exited during initialisation"
+            exit 1
+        fi
+        if (( ++waited > 120 )); then
+            log "temporary server did not answer within 60 s"
             exit 1
         fi
         sleep 0.5
@@ -63,7 +63,6 @@ initialise_datadir() {
     password_literal=$(sql_string "$password")
     {
         echo "SET SESSION sql_mode = '';"
-        echo "SET SESSION sql_log_bin = 0;"
         # Anonymous and other default accounts: only root is part of the contract.
         echo "DELETE FROM mysql.global_priv WHERE User NOT IN ('root', 'mariadb.sys');"
         echo "DELETE FROM mysql.proxies_priv WHERE User <> 'root';"

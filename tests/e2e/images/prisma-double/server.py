@@ -20,7 +20,9 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pymysql
 
@@ -42,8 +44,19 @@ CONTRACT = (
     "CLUSTER_ADDRESS",
     "CLUSTER_PUBLIC_KEY",
 )
+PORT_VARIABLES = ("PORT", "SQL_CLIENT_PORT", "SQL_INTERNAL_PORT")
+MANAGEMENT_ROOTS = ("/cluster", "/management")
+MAX_DISCARDED_BODY = 1 << 20
+
 VERSION = os.environ.get("DOUBLE_VERSION", "1.0")
-HEALTHY = os.environ.get("DOUBLE_MODE", "healthy") != "broken"
+HEALTHY = os.environ.get("DOUBLE_MODE", "healthy") == "healthy"
+STARTED_AT = datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def secret(name: str) -> bytes:
+    """The variable's exact bytes: secrets may hold any character, and pymysql would
+    encode a str password as latin-1, not as the UTF-8 it was set with."""
+    return os.environb[name.encode()]
 
 
 def connect(prefix: str, database: str | None = None):
@@ -51,37 +64,43 @@ def connect(prefix: str, database: str | None = None):
         host=os.environ[f"{prefix}_HOST"],
         port=int(os.environ[f"{prefix}_PORT"]),
         user=os.environ[f"{prefix}_USER"],
-        # pymysql would encode a str password as latin-1; the server expects UTF-8 bytes.
-        password=os.environ[f"{prefix}_PASSWORD"].encode(),
+        password=secret(f"{prefix}_PASSWORD"),
         database=database,
         connect_timeout=3,
+        read_timeout=5,
+        write_timeout=5,
+        autocommit=True,
     )
 
 
 def record_start_when_database_answers() -> None:
-    database = os.environ["SQL_INTERNAL_DATABASE"]
+    """Retry every second, as the real server waits for its internal database.
+
+    The database itself is not created here: the mysql image creates it from
+    MYSQL_DATABASE, so a deploy that forgets that keeps logging error 1049.
+    The SQL stays plain: the server runs with ANSI_QUOTES, ORACLE, NO_BACKSLASH_ESCAPES...
+    """
     while True:
         try:
-            connection = connect("SQL_INTERNAL", database)
-            break
+            database = os.environ["SQL_INTERNAL_DATABASE"]
+            with connect("SQL_INTERNAL", database) as connection, connection.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TABLE IF NOT EXISTS DoubleConnection ("
+                    "id INT AUTO_INCREMENT PRIMARY KEY, started_at DATETIME,"
+                    " double_version VARCHAR(32))"
+                )
+                cursor.execute(
+                    "INSERT INTO DoubleConnection (started_at, double_version) VALUES (%s, %s)",
+                    (STARTED_AT, VERSION),
+                )
+            print("recorded this start in the internal database")
+            return
         except pymysql.MySQLError as error:
-            print(f"waiting for the internal database: {error.args[0]}", flush=True)
+            print(f"internal database not usable yet (error {error.args[0]}), retrying")
             time.sleep(1)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS DoubleConnection ("
-            " id INT AUTO_INCREMENT PRIMARY KEY, started_at DATETIME,"
-            " double_version VARCHAR(32))"
-        )
-        cursor.execute(
-            "INSERT INTO DoubleConnection (started_at, double_version) VALUES (NOW(), %s)",
-            (VERSION,),
-        )
-        connection.commit()
-    print("recorded this start in the internal database", flush=True)
 
 
-def client_database_answers() -> str | None:
+def client_database_problem() -> str | None:
     """None when a fresh SQL_CLIENT_* login works, else a short reason (no secrets)."""
     try:
         with connect("SQL_CLIENT") as connection, connection.cursor() as cursor:
@@ -91,53 +110,95 @@ def client_database_answers() -> str | None:
         return f"database unavailable (error {error.args[0]})"
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, format, *args):
-        print(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}", flush=True)
+def is_management(path: str) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in MANAGEMENT_ROOTS)
 
-    def _answer(self, status: int, body: str, content_type: str = "text/plain") -> None:
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "prisma-double"
+
+    def log_request(self, code="-", size="-") -> None:
+        # Without the query string: callers may put tokens there.
+        path = urlsplit(getattr(self, "path", "")).path
+        print(f"{self.command or '-'} {path or '-'} {int(code)}")
+
+    def log_message(self, format, *args) -> None:
+        pass  # http.server's own messages may quote raw request bytes; log_request suffices
+
+    def answer(self, status: int, body: str, content_type: str = "text/plain") -> None:
         payload = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
-    def _management(self) -> None:
-        expected = f"Bearer {os.environ['SCHEMA_MANAGER_SECRET']}".encode()
-        given = (self.headers.get("Authorization") or "").encode()
+    def discard_body(self) -> None:
+        # Closing with unread bytes makes the kernel reset the connection, and the
+        # client may lose the answer.
+        length = int(self.headers.get("Content-Length") or 0)
+        if 0 < length <= MAX_DISCARDED_BODY:
+            self.rfile.read(length)
+
+    def management(self) -> None:
+        expected = b"Bearer " + secret("SCHEMA_MANAGER_SECRET")
+        # http.server decoded the header as latin-1; this gives back the bytes sent.
+        given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
         if not hmac.compare_digest(given, expected):
-            return self._answer(401, "Unauthorized")
-        return self._answer(200, json.dumps({"ok": True}), "application/json")
+            self.answer(401, "Unauthorized")
+        else:
+            self.answer(200, json.dumps({"ok": True}), "application/json")
 
-    def _route(self) -> None:
-        path = self.path.split("?", 1)[0]
-        if path.startswith(("/cluster", "/management")):
-            return self._management()
-        if self.command != "GET":
-            return self._answer(404, "Not Found")
-        if path == "/status":
-            if not HEALTHY:
-                return self._answer(503, "broken build (DOUBLE_MODE=broken)")
-            reason = client_database_answers()
-            return self._answer(503, reason) if reason else self._answer(200, "OK")
-        if path == "/version":
-            return self._answer(200, VERSION)
-        return self._answer(404, "Not Found")
+    def status(self) -> None:
+        if not HEALTHY:
+            self.answer(503, "not healthy: this double was built with DOUBLE_MODE=broken")
+            return
+        problem = client_database_problem()
+        if problem:
+            self.answer(503, problem)
+        else:
+            self.answer(200, "OK")
 
-    do_GET = do_POST = do_PUT = do_DELETE = _route
+    def route(self) -> None:
+        self.discard_body()
+        path = urlsplit(self.path).path
+        if is_management(path):
+            self.management()
+        elif path in ("/status", "/version") and self.command not in ("GET", "HEAD"):
+            self.answer(405, "Method Not Allowed")
+        elif path == "/status":
+            self.status()
+        elif path == "/version":
+            self.answer(200, VERSION)
+        else:
+            self.answer(404, "Not Found")
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
+
+
+def contract_problem() -> str | None:
+    """What is wrong with the environment, by variable names only (never values)."""
+    missing = [name for name in CONTRACT if not os.environ.get(name)]
+    if missing:
+        return f"missing environment: {', '.join(missing)}"
+    not_ports = [name for name in PORT_VARIABLES if not os.environ[name].isdecimal()]
+    if not_ports:
+        return f"not a port number: {', '.join(not_ports)}"
+    return None
 
 
 def main() -> None:
-    missing = [name for name in CONTRACT if not os.environ.get(name)]
-    if missing:
-        print(f"prisma-double: missing environment: {', '.join(missing)}", file=sys.stderr)
+    problem = contract_problem()
+    if problem:
+        print(f"prisma-double: {problem}", file=sys.stderr)
         sys.exit(1)
+    # PID 1 has no default action for SIGTERM: without this, `docker stop` waits 10 s.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     threading.Thread(target=record_start_when_database_answers, daemon=True).start()
     port = int(os.environ["PORT"])
     server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    print(f"prisma-double {VERSION} listening on {port}", flush=True)
+    print(f"prisma-double {VERSION} listening on {port}")
     server.serve_forever()
 
 
