@@ -95,12 +95,44 @@ def stack_state(paths: StackPaths, image_refs: list[str]) -> str:
     )
 
 
-def stack_footprint(paths: StackPaths) -> str:
-    """Whether the host already has this stack's .env or data volume (prints 'env', 'volume')."""
+def path_states(paths: list[str]) -> str:
+    """`path <path> <file|directory|missing> <mode> <user> <group> <sha256|->` per path."""
+    quoted = " ".join(shlex.quote(path) for path in paths)
     return (
-        f"if [ -f {shlex.quote(paths.env_file)} ]; then echo env; fi; "
-        f"if docker volume inspect {shlex.quote(paths.db_volume)} >/dev/null 2>&1; "
+        f"for p in {quoted}; do "
+        'if [ -d "$p" ]; then kind=directory; elif [ -e "$p" ]; then kind=file; '
+        'else echo "path $p missing"; continue; fi; '
+        'sum=-; [ "$kind" = file ] && sum=$(sha256sum "$p" | cut -d" " -f1); '
+        'echo "path $p $kind $(stat -c "%a %U %G" "$p") $sum"; '
+        "done"
+    )
+
+
+def stack_files_state(paths: StackPaths) -> str:
+    """The stack's directory, compose file and .env, and whether its data volume exists."""
+    return (
+        path_states([paths.directory, paths.compose_file, paths.env_file])
+        + f"; if docker volume inspect {shlex.quote(paths.db_volume)} >/dev/null 2>&1; "
         "then echo volume; fi; true"
+    )
+
+
+def engine_state(packages: list[str], paths: list[str]) -> str:
+    """OS release, architecture, installed packages, config files and Docker's service."""
+    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev}\\n"
+    return (
+        '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
+        '${VERSION_CODENAME:--}" ); '
+        'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
+        f"dpkg-query -W -f='{package_format}' {' '.join(packages)} 2>/dev/null; "
+        f"{path_states(paths)}; "
+        "if [ -d /run/systemd/system ]; then echo init systemd; "
+        "systemctl is-enabled --quiet docker 2>/dev/null && echo enabled; "
+        "systemctl is-active --quiet docker 2>/dev/null && echo active; "
+        "else echo init sysv; "
+        "ls /etc/rc2.d/S*docker >/dev/null 2>&1 && echo enabled; "
+        "service docker status >/dev/null 2>&1 && echo active; "
+        "fi; true"
     )
 
 

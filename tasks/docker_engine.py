@@ -6,18 +6,18 @@ generated daemon.json and the service enabled under systemd or SysV init.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
 from io import StringIO
 
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.api.exceptions import PyinfraError
-from pyinfra.facts.deb import DebArch, DebPackages
-from pyinfra.facts.files import Directory
-from pyinfra.facts.server import LinuxDistribution
+from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, systemd, sysvinit
 
+from tasks.facts import DockerEngine, EngineState, Platform
+from tasks.operations import already_converged
 from tasks.settings import Settings
 
 DAEMON_JSON = "/etc/docker/daemon.json"
@@ -61,29 +61,6 @@ PREREQUISITES = ("ca-certificates", "curl")
 
 class UnsupportedPlatformError(PyinfraError):
     """The host's OS or Docker source cannot be handled; nothing was changed."""
-
-
-@dataclass(frozen=True)
-class Platform:
-    distro: str
-    version: str
-    codename: str
-
-    @property
-    def release(self) -> tuple[str, str]:
-        return (self.distro, self.version)
-
-    def describe(self) -> str:
-        return f"{self.distro} {self.version} ({self.codename or 'no codename'})"
-
-
-def platform_from_fact(distribution: dict) -> Platform:
-    meta = distribution.get("release_meta") or {}
-    return Platform(
-        distro=str(meta.get("ID", distribution.get("name") or "")).lower(),
-        version=str(meta.get("VERSION_ID", distribution.get("major") or "")),
-        codename=str(meta.get("VERSION_CODENAME", "")),
-    )
 
 
 def check_supported(platform: Platform, source: str, host_name: str) -> None:
@@ -141,12 +118,6 @@ def daemon_config(settings: Settings) -> str:
     return json.dumps(config, indent=2, sort_keys=True) + "\n"
 
 
-def host_platform(settings: Settings) -> Platform:
-    platform = platform_from_fact(host.get_fact(LinuxDistribution))
-    check_supported(platform, settings.docker_source, settings.host_name)
-    return platform
-
-
 def wanted_packages(settings: Settings, platform: Platform) -> list[str]:
     """Every package the host needs, pinned as `name=version` where a pin is set."""
     if settings.docker_source == "official":
@@ -167,9 +138,53 @@ def missing_packages(wanted: list[str], installed: dict[str, list[str]]) -> list
     return missing
 
 
+CANDIDATE_PACKAGES = sorted({*PREREQUISITES, *OFFICIAL_PACKAGES, *DISTRO_CONFLICTS})
+ENGINE_PATHS = [DAEMON_JSON, KEYRING, SOURCES_FILE]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
+    """What differs from an installed, configured, running Docker; empty when nothing."""
+    platform = engine.platform
+    problems = [
+        f"{name}: not installed"
+        for name in missing_packages(wanted_packages(settings, platform), engine.packages)
+    ]
+    conflicts = DISTRO_CONFLICTS if settings.docker_source == "official" else OFFICIAL_PACKAGES
+    problems += [f"{name}: conflicts, installed" for name in conflicts if name in engine.packages]
+    if engine.of(DAEMON_JSON).sha256 != _sha256(daemon_config(settings)):
+        problems.append(f"{DAEMON_JSON}: differs")
+    if settings.docker_source == "official":
+        if not engine.of(KEYRING).exists:
+            problems.append(f"{KEYRING}: missing")
+        if engine.of(SOURCES_FILE).sha256 != _sha256(docker_sources(platform, engine.architecture)):
+            problems.append(f"{SOURCES_FILE}: differs")
+    if not engine.enabled:
+        problems.append("docker service: not enabled")
+    if not engine.active:
+        problems.append("docker service: not running")
+    return problems
+
+
 @deploy("Install Docker")
 def install_docker(settings: Settings) -> None:
-    platform = host_platform(settings)
+    # One round trip reads everything below; a host that already matches gets a single
+    # no-change operation instead of a dozen fact look-ups.
+    engine = host.get_fact(DockerEngine, packages=CANDIDATE_PACKAGES, paths=ENGINE_PATHS)
+    platform = engine.platform
+    check_supported(platform, settings.docker_source, settings.host_name)
+    problems = engine_problems(engine, settings)
+    if not problems:
+        already_converged(
+            name="Docker is installed, configured and running",
+            summary="Docker matches the settings",
+        )
+        return
+    logger.debug(f"{host.print_prefix}Docker needs work: {'; '.join(problems)}")
+
     wanted = wanted_packages(settings, platform)
     # Refreshing the index only matters when something is to be installed; doing it on
     # a complete host would make every later run report a change.
@@ -187,13 +202,13 @@ def install_docker(settings: Settings) -> None:
         create_remote_dir=True,
     )
     if settings.docker_source == "official":
-        _install_official_packages(settings, platform)
+        _install_official_packages(settings, platform, engine.architecture)
     else:
         _install_distribution_packages(platform)
-    _run_docker_service(restart=daemon_json.did_change)
+    _run_docker_service(engine.systemd, restart=daemon_json.did_change)
 
 
-def _install_official_packages(settings: Settings, platform: Platform) -> None:
+def _install_official_packages(settings: Settings, platform: Platform, architecture: str) -> None:
     apt.packages(
         name="Remove distribution packages that conflict with Docker's",
         packages=list(DISTRO_CONFLICTS),
@@ -208,7 +223,7 @@ def _install_official_packages(settings: Settings, platform: Platform) -> None:
     )
     sources = files.put(
         name="Add Docker's apt repository",
-        src=StringIO(docker_sources(platform, host.get_fact(DebArch))),
+        src=StringIO(docker_sources(platform, architecture)),
         dest=SOURCES_FILE,
         mode="644",
     )
@@ -234,11 +249,10 @@ def _install_distribution_packages(platform: Platform) -> None:
     )
 
 
-def _run_docker_service(restart) -> None:
-    # systemd is in charge only when it is PID 1 (the sd_booted() test); a container or
-    # an old host can have systemctl installed without it.
-    booted_with_systemd = bool(host.get_fact(Directory, path="/run/systemd/system"))
-    service = systemd.service if booted_with_systemd else sysvinit.service
+def _run_docker_service(systemd_is_init: bool, restart) -> None:
+    # systemd counts only when it is PID 1 (the sd_booted() test the fact runs); a
+    # container or an old host can have systemctl installed without it.
+    service = systemd.service if systemd_is_init else sysvinit.service
     service(name="Enable and start Docker", service="docker", enabled=True)
     service(
         name="Restart Docker for the new daemon.json",

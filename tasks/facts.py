@@ -73,31 +73,144 @@ def parse_stack_state(lines: list[str]) -> StackState:
 
 
 @dataclass(frozen=True)
-class Footprint:
-    env_file: bool = False
-    volume: bool = False
+class PathState:
+    """A path as `stat` sees it; mode in pyinfra's style (0o640 is 640)."""
+
+    kind: str = "missing"  # "file", "directory" or "missing"
+    mode: int = 0
+    user: str = ""
+    group: str = ""
+    sha256: str = ""
 
     @property
     def exists(self) -> bool:
-        return self.env_file or self.volume
+        return self.kind != "missing"
 
 
-class StackFootprint(FactBase[Footprint]):
-    """Whether the host already holds this stack's .env or its database volume."""
+MISSING = PathState()
+
+
+def parse_path_line(parts: list[str]) -> tuple[str, PathState]:
+    """Parse the words after `path` of commands.path_states."""
+    if len(parts) == 6:
+        path, kind, mode, user, group, digest = parts
+        return path, PathState(kind, int(mode), user, group, "" if digest == "-" else digest)
+    return parts[0], MISSING
+
+
+@dataclass(frozen=True)
+class StackFilesState:
+    paths: dict[str, PathState] = field(default_factory=dict)
+    volume: bool = False
+
+    def of(self, path: str) -> PathState:
+        return self.paths.get(path, MISSING)
+
+
+class StackFiles(FactBase[StackFilesState]):
+    """The stack directory, docker-compose.yml and .env (stat + sha256), and the volume."""
 
     @override
     def command(self, paths: StackPaths) -> str:
-        return commands.stack_footprint(paths)
+        return commands.stack_files_state(paths)
 
     @override
     @staticmethod
-    def default() -> Footprint:
-        return Footprint()
+    def default() -> StackFilesState:
+        return StackFilesState()
 
     @override
-    def process(self, output) -> Footprint:
-        words = {line.strip() for line in output}
-        return Footprint(env_file="env" in words, volume="volume" in words)
+    def process(self, output) -> StackFilesState:
+        found: dict[str, PathState] = {}
+        volume = False
+        for line in output:
+            kind, *parts = line.split()
+            if kind == "path" and parts:
+                path, state = parse_path_line(parts)
+                found[path] = state
+            elif kind == "volume":
+                volume = True
+        return StackFilesState(found, volume)
+
+
+@dataclass(frozen=True)
+class Platform:
+    distro: str
+    version: str
+    codename: str
+
+    @property
+    def release(self) -> tuple[str, str]:
+        return (self.distro, self.version)
+
+    def describe(self) -> str:
+        return f"{self.distro} {self.version} ({self.codename or 'no codename'})"
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """What install_docker compares, read in one round trip."""
+
+    platform: Platform = Platform("unknown", "unknown", "")
+    architecture: str = ""
+    packages: dict[str, list[str]] = field(default_factory=dict)  # installed only
+    paths: dict[str, PathState] = field(default_factory=dict)
+    systemd: bool = False
+    enabled: bool = False
+    active: bool = False
+
+    def of(self, path: str) -> PathState:
+        return self.paths.get(path, MISSING)
+
+
+class DockerEngine(FactBase[EngineState]):
+    """OS release, installed candidate packages, Docker's config files and service state."""
+
+    @override
+    def command(self, packages: list[str], paths: list[str]) -> str:
+        return commands.engine_state(packages, paths)
+
+    @override
+    @staticmethod
+    def default() -> EngineState:
+        return EngineState()
+
+    @override
+    def process(self, output) -> EngineState:
+        return parse_engine_state(output)
+
+
+def parse_engine_state(lines: list[str]) -> EngineState:
+    platform = Platform("unknown", "unknown", "")
+    architecture = ""
+    packages: dict[str, list[str]] = {}
+    paths: dict[str, PathState] = {}
+    flags: set[str] = set()
+    for line in lines:
+        kind, *parts = line.split()
+        if kind == "os" and len(parts) == 3:
+            codename = "" if parts[2] == "-" else parts[2]
+            platform = Platform(parts[0].lower(), parts[1], codename)
+        elif kind == "arch" and parts:
+            architecture = parts[0]
+        elif kind == "pkg" and len(parts) >= 3 and parts[2].startswith("ii"):
+            packages.setdefault(parts[0], []).append(parts[1])
+        elif kind == "path" and parts:
+            path, state = parse_path_line(parts)
+            paths[path] = state
+        elif kind == "init" and parts:
+            flags.add(parts[0])
+        elif kind in ("enabled", "active"):
+            flags.add(kind)
+    return EngineState(
+        platform,
+        architecture,
+        packages,
+        paths,
+        systemd="systemd" in flags,
+        enabled="enabled" in flags,
+        active="active" in flags,
+    )
 
 
 class HttpBody(FactBase[str]):

@@ -6,15 +6,16 @@ import hashlib
 import shlex
 from io import StringIO
 
-from pyinfra import host, logger
+from pyinfra import host, logger, state
 from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue, StringCommand, operation
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.files import FileContents
+from pyinfra.operations.util.files import generate_color_diff
 
 from tasks import commands
 from tasks.commands import StackPaths
 from tasks.drift import stack_drift
-from tasks.facts import ComposeStack, HttpBody
+from tasks.facts import ComposeStack, HttpBody, PathState, StackFiles
 from tasks.redaction import redact
 
 LOG_LINES_ON_FAILURE = 40
@@ -27,47 +28,83 @@ def _connector_arguments() -> dict:
 
 
 @operation()
-def secret_file(
-    dest: str,
-    content: HiddenValue,
-    mode: str = "600",
-    user: str = "root",
-    group: str = "root",
-):
+def already_converged(summary: str):
     """
-    Upload a file whose content is secret: never diffed, printed or passed in a command.
+    Report a part of the host that its one-round-trip fact found already as wanted.
 
-    + dest: remote path (its directory must exist and should be private)
-    + content: the file content, wrapped so it never prints
-    + mode/user/group: wanted ownership and permissions
-
-    Unlike ``files.put``, ``--diff`` shows only that the content changes, not how.
+    + summary: what was checked
     """
-    raw = content.unmask()
-    desired_sha256 = hashlib.sha256(raw.encode()).hexdigest()
-    current = host.get_fact(File, path=dest) or {}
-    content_ok = bool(current) and host.get_fact(Sha256File, path=dest) == desired_sha256
-    owner_ok = content_ok and (current.get("user"), current.get("group")) == (user, group)
-    mode_ok = content_ok and current.get("mode") == int(mode)
+    host.noop(summary)
+    yield from ()
 
-    if content_ok and owner_ok and mode_ok:
-        host.noop(f"{dest} is up to date")
-        return
 
-    if not content_ok:
-        host.log(f"{dest}: content will change (secret, not shown)", logger.info)
-        temp_file = host.get_temp_filename(dest)
-        if _connector_arguments().get("_sudo"):
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _ownership_commands(path: str, current: PathState, mode: int, touched: bool):
+    if touched or (current.user, current.group) != ("root", "root"):
+        yield StringCommand("chown", "root:root", shlex.quote(path))
+    if touched or current.mode != mode:
+        yield StringCommand("chmod", f"{mode}", shlex.quote(path))
+
+
+def _directory_commands(path: str, current: PathState, mode: int):
+    created = current.kind != "directory"
+    if created:
+        yield StringCommand("mkdir", "-p", shlex.quote(path))
+    yield from _ownership_commands(path, current, mode, created)
+
+
+def _show_diff(path: str, content: str) -> None:
+    current = host.get_fact(FileContents, path=path) or []
+    host.log(f"Will modify {path}", logger.info)
+    for line in generate_color_diff([line + "\n" for line in current], content.splitlines(True)):
+        logger.info(f"  {line}")
+
+
+def _file_commands(path: str, content: str, current: PathState, mode: int, secret: bool):
+    """Upload content when the file differs; then make it root's with the given mode."""
+    changed = current.sha256 != _sha256(content)
+    if changed:
+        if secret:
+            host.log(f"{path}: content will change (secret, not shown)", logger.info)
+        elif state.config.DIFF:
+            _show_diff(path, content)
+        temp_file = host.get_temp_filename(path)
+        if secret and _connector_arguments().get("_sudo"):
             # With sudo pyinfra uploads to a temp file first: create it 0600 as the SSH
             # user so the secret is never world-readable, even for a moment.
             yield StringCommand(
                 "install", "-m", "600", "/dev/null", shlex.quote(temp_file), _sudo=False
             )
-        yield FileUploadCommand(StringIO(raw), dest, remote_temp_filename=temp_file)
-    if not owner_ok:
-        yield StringCommand("chown", f"{user}:{group}", shlex.quote(dest))
-    if not mode_ok:
-        yield StringCommand("chmod", mode, shlex.quote(dest))
+        yield FileUploadCommand(StringIO(content), path, remote_temp_filename=temp_file)
+    yield from _ownership_commands(path, current, mode, changed)
+
+
+@operation()
+def stack_files(paths: StackPaths, compose_file: str, env_file: HiddenValue):
+    """
+    Keep the stack directory (0700), docker-compose.yml (0644) and .env (0600), all
+    owned by root, as given; read in one round trip.
+
+    + paths: where the stack lives
+    + compose_file: the rendered compose file (shown with ``--diff``)
+    + env_file: the rendered .env, secret: never shown, diffed or put in a command
+    """
+    current = host.get_fact(StackFiles, paths=paths)
+    commands = [
+        *_directory_commands(paths.directory, current.of(paths.directory), 700),
+        *_file_commands(
+            paths.compose_file, compose_file, current.of(paths.compose_file), 644, secret=False
+        ),
+        *_file_commands(
+            paths.env_file, env_file.unmask(), current.of(paths.env_file), 600, secret=True
+        ),
+    ]
+    if not commands:
+        host.noop(f"{paths.directory}, its compose file and .env are up to date")
+    yield from commands
 
 
 @operation()

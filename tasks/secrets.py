@@ -136,7 +136,7 @@ class SecretResolver:
         self,
         settings: Settings,
         store: SecretStore,
-        host_has_stack: bool,
+        host_has_stack: Callable[[], bool],
         environ: Mapping[str, str] = os.environ,
     ):
         self.settings = settings
@@ -161,7 +161,8 @@ class SecretResolver:
         stored = self.store.read(source.store_file)
         if stored is not None:
             return HiddenValue(stored)
-        if self.host_has_stack:
+        # Only now ask the host (one round trip): the usual run finds every value above.
+        if self.host_has_stack():
             raise SecretsError(self._refusal(source))
         return HiddenValue(keep_new(source))
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+import jinja2
 from pyinfra import host
 from pyinfra.api import HiddenValue, deploy
-from pyinfra.operations import files
 
 from tasks.commands import StackPaths
 from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
-from tasks.facts import StackFootprint
-from tasks.operations import secret_file, server_answers, stack_converged
+from tasks.facts import StackFiles
+from tasks.operations import server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
 from tasks.secrets import SecretResolver, SecretStore, StackSecrets, secrets_root
 from tasks.settings import Settings
@@ -37,11 +38,24 @@ def service_images(settings: Settings) -> dict[str, str]:
     return {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}
 
 
+def render_compose_file(settings: Settings) -> str:
+    template = jinja2.Template(
+        COMPOSE_TEMPLATE.read_text(), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
+    return template.render(**compose_variables(settings))
+
+
 def stack_secrets(settings: Settings) -> StackSecrets:
-    """Resolve this host's secrets (generating them on a host without a stack yet)."""
-    footprint = host.get_fact(StackFootprint, paths=StackPaths.of(settings))
+    """Resolve this host's secrets (generating them only on a host without a stack)."""
+    paths = StackPaths.of(settings)
+
+    @functools.cache
+    def host_has_stack() -> bool:
+        files = host.get_fact(StackFiles, paths=paths)
+        return files.of(paths.env_file).exists or files.volume
+
     store = SecretStore(secrets_root(), settings.host_name)
-    secrets = SecretResolver(settings, store, host_has_stack=footprint.exists).resolve()
+    secrets = SecretResolver(settings, store, host_has_stack).resolve()
     register_secrets(secrets.raw_values())
     return secrets
 
@@ -49,26 +63,11 @@ def stack_secrets(settings: Settings) -> StackSecrets:
 @deploy("Deploy the Prisma stack")
 def deploy_stack(settings: Settings, secrets: StackSecrets) -> None:
     paths = StackPaths.of(settings)
-    files.directory(
-        name="Create the stack directory (0700, root)",
-        path=paths.directory,
-        mode="700",
-        user="root",
-        group="root",
-    )
-    files.template(
-        name="Upload docker-compose.yml",
-        src=str(COMPOSE_TEMPLATE),
-        dest=paths.compose_file,
-        mode="644",
-        user="root",
-        group="root",
-        **compose_variables(settings),
-    )
-    secret_file(
-        name="Upload .env (0600, root)",
-        dest=paths.env_file,
-        content=HiddenValue(render_env(env_values(settings, secrets))),
+    stack_files(
+        name="Upload the stack: docker-compose.yml and .env (0600) in a 0700 directory",
+        paths=paths,
+        compose_file=render_compose_file(settings),
+        env_file=HiddenValue(render_env(env_values(settings, secrets))),
     )
     stack_converged(
         name="Converge the stack (compose up only where it differs)",

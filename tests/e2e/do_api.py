@@ -71,10 +71,18 @@ def droplet(droplet_id: int, name: str, public_ip: str, tags: list[str]) -> dict
         "size_slug": "s-1vcpu-1gb",
         "networks": {
             "v4": [
-                {"ip_address": "10.110.0.5", "netmask": "255.255.240.0", "gateway": "10.110.0.1",
-                 "type": "private"},
-                {"ip_address": public_ip, "netmask": "255.255.255.0", "gateway": "127.0.0.254",
-                 "type": "public"},
+                {
+                    "ip_address": "10.110.0.5",
+                    "netmask": "255.255.240.0",
+                    "gateway": "10.110.0.1",
+                    "type": "private",
+                },
+                {
+                    "ip_address": public_ip,
+                    "netmask": "255.255.255.0",
+                    "gateway": "127.0.0.254",
+                    "type": "public",
+                },
             ],
             "v6": [],
         },
@@ -105,12 +113,16 @@ class DropletApi:
                 parsed = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
                 api.requests.append(
-                    {"path": parsed.path, "query": query,
-                     "authorization": self.headers.get("Authorization")}
+                    {
+                        "path": parsed.path,
+                        "query": query,
+                        "authorization": self.headers.get("Authorization"),
+                    }
                 )
                 if self.headers.get("Authorization") != f"Bearer {api.token}":
-                    return self._json(401, {"id": "unauthorized",
-                                            "message": "Unable to authenticate you."})
+                    return self._json(
+                        401, {"id": "unauthorized", "message": "Unable to authenticate you."}
+                    )
                 if parsed.path != "/v2/droplets":
                     return self._json(404, {"id": "not_found", "message": "not found"})
                 return self._json(200, api.page(query))

@@ -19,8 +19,16 @@ from tasks.envfile import ENV_KEYS
 
 pytestmark = pytest.mark.e2e
 
+UPLOAD = (
+    "Deploy the Prisma stack | Upload the stack: docker-compose.yml and .env (0600) "
+    "in a 0700 directory"
+)
 CONVERGE = "Deploy the Prisma stack | Converge the stack (compose up only where it differs)"
 WAIT = "Deploy the Prisma stack | Wait until Prisma answers GET /status"
+
+
+def file_digest(host, path: str) -> str:
+    return host.exec(f"sha256sum {path}").stdout.split()[0]
 
 
 def status_body(host) -> str:
@@ -130,13 +138,16 @@ def test_stopped_server_is_started_again(deployer, first_run):
 def test_changed_setting_recreates_only_the_service_that_uses_it(deployer, first_run):
     database_before = deployer.container_id("prisma-db")
     prisma_before = deployer.container_id("prisma-database")
+    env_before = file_digest(deployer.host, "/opt/prisma/.env")
+    compose_before = file_digest(deployer.host, "/opt/prisma/docker-compose.yml")
     deployer.data["prisma_java_heap"] = "512m"
 
     result = deployer.run()
 
     assert result.returncode == 0, result.output
-    assert "Deploy the Prisma stack | Upload docker-compose.yml" in result.changed_operations
-    assert "Deploy the Prisma stack | Upload .env (0600, root)" not in result.changed_operations
+    assert UPLOAD in result.changed_operations
+    assert file_digest(deployer.host, "/opt/prisma/.env") == env_before
+    assert file_digest(deployer.host, "/opt/prisma/docker-compose.yml") != compose_before
     assert deployer.container_id("prisma-db") == database_before
     assert deployer.container_id("prisma-database") != prisma_before
     assert container_env(deployer.host, "prisma-database")["JAVA_OPTS"] == "-Xmx512m"
@@ -161,11 +172,13 @@ def management_status(host, secret: str) -> int:
 
 def test_a_secret_from_the_environment_reaches_the_server_exactly(deployer, first_run):
     database_before = deployer.container_id("prisma-db")
+    env_before = file_digest(deployer.host, "/opt/prisma/.env")
 
     result = deployer.run(environment={"PRISMA_SCHEMA_MANAGER_SECRET": USER_SECRET})
 
     assert result.returncode == 0, result.output
-    assert "Deploy the Prisma stack | Upload .env (0600, root)" in result.changed_operations
+    assert UPLOAD in result.changed_operations
+    assert file_digest(deployer.host, "/opt/prisma/.env") != env_before
     assert container_env(deployer.host, "prisma-database")["SCHEMA_MANAGER_SECRET"] == USER_SECRET
     assert management_status(deployer.host, USER_SECRET) == 200
     assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 401

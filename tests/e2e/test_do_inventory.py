@@ -86,7 +86,10 @@ def test_a_host_with_a_stack_but_no_local_secrets_is_refused(
     env_before = droplet_host.exec("sha256sum /opt/prisma/.env").stdout
 
     refused = harness.run_pyinfra(
-        "inventories/do.py", "deploy.py", environment, stack_data(droplet_host, stand_in_images),
+        "inventories/do.py",
+        "deploy.py",
+        environment,
+        stack_data(droplet_host, stand_in_images),
         flags=("-y",),
     )
 

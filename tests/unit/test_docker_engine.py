@@ -2,61 +2,53 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
-from pyinfra.facts.deb import DebArch, DebPackages
-from pyinfra.facts.files import Directory
+from pyinfra.facts.deb import DebPackages
 from pyinfra.facts.server import LinuxDistribution
 
 from tasks.docker_engine import (
+    DAEMON_JSON,
     UnsupportedPlatformError,
     apt_version,
     daemon_config,
     docker_sources,
+    engine_problems,
     install_docker,
     missing_packages,
-    platform_from_fact,
+    wanted_packages,
 )
+from tasks.facts import DockerEngine, EngineState, PathState, Platform, parse_engine_state
 from tasks.settings import load_settings
 from tests.unit.fake_host import FakeFacts, plan
 
 RELEASES = {
-    "debian-12": ("debian", "12", "bookworm"),
-    "debian-13": ("debian", "13", "trixie"),
-    "ubuntu-22.04": ("ubuntu", "22.04", "jammy"),
-    "ubuntu-24.04": ("ubuntu", "24.04", "noble"),
-    "centos-9": ("centos", "9", ""),
-    "debian-11": ("debian", "11", "bullseye"),
+    "debian-12": Platform("debian", "12", "bookworm"),
+    "debian-13": Platform("debian", "13", "trixie"),
+    "ubuntu-22.04": Platform("ubuntu", "22.04", "jammy"),
+    "ubuntu-24.04": Platform("ubuntu", "24.04", "noble"),
+    "centos-9": Platform("centos", "9", ""),
+    "debian-11": Platform("debian", "11", "bullseye"),
 }
 
 
-def distribution(release: str) -> dict:
-    distro, version, codename = RELEASES[release]
-    return {
-        "name": distro.capitalize(),
-        "major": int(version.split(".")[0]),
-        "minor": None,
-        "release_meta": {"ID": distro, "VERSION_ID": version, "VERSION_CODENAME": codename},
-    }
+def fresh(release: str, systemd: bool = True, installed: dict | None = None) -> EngineState:
+    return EngineState(RELEASES[release], "arm64", installed or {}, {}, systemd)
 
 
-def facts(release: str, systemd: bool = True, installed: dict | None = None) -> FakeFacts:
+def facts(engine: EngineState) -> FakeFacts:
+    # On the full path pyinfra's own operations read their own facts.
+    distribution = {"name": engine.platform.distro.capitalize(), "release_meta": {}}
     return FakeFacts(
-        {
-            LinuxDistribution: distribution(release),
-            DebArch: "arm64",
-            DebPackages: installed or {},
-            Directory: lambda path: (
-                {"mode": 755} if systemd and path == "/run/systemd/system" else None
-            ),
-        }
+        {DockerEngine: engine, DebPackages: engine.packages, LinuxDistribution: distribution}
     )
 
 
 def commands_by_name(release: str, systemd: bool = True, **data) -> dict[str, list[str]]:
     settings = load_settings("testhost", data)
-    planned = plan(install_docker, facts(release, systemd), settings)
+    planned = plan(install_docker, facts(fresh(release, systemd)), settings)
     return {op.name.removeprefix("Install Docker | "): op.commands for op in planned}
 
 
@@ -68,7 +60,7 @@ def install_command(commands: dict[str, list[str]], name: str) -> str:
 @pytest.mark.parametrize("release", ["debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04"])
 def test_official_source_uses_dockers_repository(release):
     commands = commands_by_name(release)
-    distro, _, _ = RELEASES[release]
+    distro = RELEASES[release].distro
     install = install_command(
         commands, "Install Docker Engine and Compose from Docker's repository"
     )
@@ -88,7 +80,7 @@ def test_official_source_uses_dockers_repository(release):
 def test_official_source_removes_conflicting_packages_first():
     settings = load_settings("testhost", {})
     installed = {name: ["1"] for name in ("docker.io", "containerd", "runc", "podman-docker")}
-    planned = plan(install_docker, facts("debian-12", installed=installed), settings)
+    planned = plan(install_docker, facts(fresh("debian-12", installed=installed)), settings)
     names = [op.name for op in planned]
     removal = names.index(
         "Install Docker | Remove distribution packages that conflict with Docker's"
@@ -104,8 +96,7 @@ def test_official_source_removes_conflicting_packages_first():
 
 
 def test_sources_file_is_deb822_bound_to_the_key_and_architecture():
-    platform = platform_from_fact(distribution("ubuntu-24.04"))
-    assert docker_sources(platform, "arm64") == (
+    assert docker_sources(RELEASES["ubuntu-24.04"], "arm64") == (
         "Types: deb\n"
         "URIs: https://download.docker.com/linux/ubuntu\n"
         "Suites: noble\n"
@@ -122,8 +113,10 @@ def test_version_pin_becomes_dockers_apt_version():
     )
     assert "'docker-ce=5:27.3.1-1~debian.12~bookworm'" in install
     assert "'docker-ce-cli=5:27.3.1-1~debian.12~bookworm'" in install
-    platform = platform_from_fact(distribution("ubuntu-24.04"))
-    assert apt_version("5:28.0.1-1~ubuntu.24.04~noble", platform) == "5:28.0.1-1~ubuntu.24.04~noble"
+    assert (
+        apt_version("5:28.0.1-1~ubuntu.24.04~noble", RELEASES["ubuntu-24.04"])
+        == "5:28.0.1-1~ubuntu.24.04~noble"
+    )
 
 
 @pytest.mark.parametrize(
@@ -185,3 +178,73 @@ def test_complete_host_needs_no_apt_refresh():
         wanted, {"curl": ["8"], "docker-ce": ["5:26.0.0-1~debian.12~bookworm"]}
     ) == ["docker-ce=5:27.3.1-1~debian.12~bookworm"]
     assert missing_packages(["curl"], {}) == ["curl"]
+
+
+def converged_engine(settings, release="debian-13") -> EngineState:
+    platform = RELEASES[release]
+    installed = {}
+    for package in wanted_packages(settings, platform):
+        name, _, version = package.partition("=")
+        installed[name] = [version or "1.0"]
+    sha = hashlib.sha256(daemon_config(settings).encode()).hexdigest()
+    paths = {DAEMON_JSON: PathState("file", 644, "root", "root", sha)}
+    if settings.docker_source == "official":
+        sources = docker_sources(platform, "amd64")
+        paths["/etc/apt/keyrings/docker.asc"] = PathState("file", 644, "root", "root", "x")
+        paths["/etc/apt/sources.list.d/docker.sources"] = PathState(
+            "file", 644, "root", "root", hashlib.sha256(sources.encode()).hexdigest()
+        )
+    return EngineState(platform, "amd64", installed, paths, True, True, True)
+
+
+@pytest.mark.parametrize("source", ["official", "distro"])
+def test_converged_engine_is_one_operation_without_commands(source):
+    settings = load_settings("h", {"docker_source": source})
+    engine = converged_engine(settings)
+    assert engine_problems(engine, settings) == []
+    (only,) = plan(install_docker, facts(engine), settings)
+    assert only.name == "Install Docker | Docker is installed, configured and running"
+    assert only.commands == []
+
+
+def test_each_difference_sends_the_engine_down_the_full_path():
+    settings = load_settings("h", {"docker_source": "distro"})
+    engine = converged_engine(settings)
+    drifted = [
+        EngineState(
+            engine.platform,
+            "amd64",
+            {**engine.packages, "docker-ce": ["1"]},
+            engine.paths,
+            True,
+            True,
+            True,
+        ),
+        EngineState(engine.platform, "amd64", {}, engine.paths, True, True, True),
+        EngineState(engine.platform, "amd64", engine.packages, {}, True, True, True),
+        EngineState(engine.platform, "amd64", engine.packages, engine.paths, True, False, True),
+        EngineState(engine.platform, "amd64", engine.packages, engine.paths, True, True, False),
+    ]
+    for state in drifted:
+        assert engine_problems(state, settings), state
+        assert len(plan(install_docker, facts(state), settings)) > 1
+
+
+def test_engine_fact_output_is_parsed():
+    state = parse_engine_state(
+        [
+            "os debian 13 trixie",
+            "arch amd64",
+            "pkg docker.io 26.1.5+dfsg1-9 ii ",
+            "pkg docker-ce 5:27 rc ",
+            "path /etc/docker/daemon.json file 644 root root abc",
+            "path /etc/apt/keyrings/docker.asc missing",
+            "init systemd",
+            "active",
+        ]
+    )
+    assert state.platform == Platform("debian", "13", "trixie")
+    assert state.packages == {"docker.io": ["26.1.5+dfsg1-9"]}
+    assert state.of(DAEMON_JSON) == PathState("file", 644, "root", "root", "abc")
+    assert not state.of("/etc/apt/keyrings/docker.asc").exists
+    assert (state.systemd, state.enabled, state.active) == (True, False, True)

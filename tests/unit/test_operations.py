@@ -5,11 +5,19 @@ from __future__ import annotations
 import hashlib
 
 from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue
-from pyinfra.facts.files import File, Sha256File
 
 from tasks.commands import StackPaths
-from tasks.facts import ComposeStack, ContainerState, HttpBody, StackState
-from tasks.operations import secret_file, server_answers, stack_converged
+from tasks.facts import (
+    MISSING,
+    ComposeStack,
+    ContainerState,
+    HttpBody,
+    PathState,
+    StackFiles,
+    StackFilesState,
+    StackState,
+)
+from tasks.operations import server_answers, stack_converged, stack_files
 from tests.unit.fake_host import FakeFacts, plan_operation
 
 PATHS = StackPaths("/opt/prisma", "prisma")
@@ -84,53 +92,81 @@ def test_each_kind_of_drift_runs_compose_up():
         assert len(commands) == 1, state
 
 
-def test_secret_file_uploads_without_showing_content_and_sets_mode():
-    facts = FakeFacts({File: None, Sha256File: None})
-    commands, _ = plan_operation(
-        secret_file, facts, dest="/opt/prisma/.env", content=HiddenValue(SECRET)
-    )
-    upload, chown, chmod = commands
-    assert isinstance(upload, FileUploadCommand) and upload.dest == "/opt/prisma/.env"
-    assert upload.src.read() == SECRET
-    assert str(chown) == "chown root:root /opt/prisma/.env"
-    assert str(chmod) == "chmod 600 /opt/prisma/.env"
-    assert SECRET not in repr(upload)
+COMPOSE = "services: {}\n"
 
 
-def test_secret_file_unchanged_yields_nothing():
-    facts = FakeFacts(
-        {File: {"mode": 600, "user": "root", "group": "root"}, Sha256File: SECRET_SHA}
+def files_state(directory=None, compose=None, env=None) -> StackFilesState:
+    return StackFilesState(
+        {
+            "/opt/prisma": directory or MISSING,
+            "/opt/prisma/docker-compose.yml": compose or MISSING,
+            "/opt/prisma/.env": env or MISSING,
+        }
     )
-    commands, noops = plan_operation(
-        secret_file, facts, dest="/opt/prisma/.env", content=HiddenValue(SECRET)
+
+
+IN_SYNC = files_state(
+    PathState("directory", 700, "root", "root"),
+    PathState("file", 644, "root", "root", hashlib.sha256(COMPOSE.encode()).hexdigest()),
+    PathState("file", 600, "root", "root", SECRET_SHA),
+)
+
+
+def sync_files(state: StackFilesState, data: dict | None = None):
+    return plan_operation(
+        stack_files,
+        FakeFacts({StackFiles: state}),
+        data=data,
+        paths=PATHS,
+        compose_file=COMPOSE,
+        env_file=HiddenValue(SECRET),
     )
+
+
+def test_fresh_host_gets_private_directory_and_files():
+    commands, _ = sync_files(files_state())
+    rendered = [str(c) for c in commands]
+    assert rendered[:3] == [
+        "mkdir -p /opt/prisma",
+        "chown root:root /opt/prisma",
+        "chmod 700 /opt/prisma",
+    ]
+    uploads = [c for c in commands if isinstance(c, FileUploadCommand)]
+    assert [u.dest for u in uploads] == ["/opt/prisma/docker-compose.yml", "/opt/prisma/.env"]
+    assert uploads[1].src.read() == SECRET
+    assert "chmod 644 /opt/prisma/docker-compose.yml" in rendered
+    assert rendered[-2:] == ["chown root:root /opt/prisma/.env", "chmod 600 /opt/prisma/.env"]
+    assert not any(SECRET.strip() in text for text in rendered)
+
+
+def test_files_in_sync_yield_nothing():
+    commands, noops = sync_files(IN_SYNC)
     assert commands == []
-    assert noops == ["/opt/prisma/.env is up to date"]
+    assert noops == ["/opt/prisma, its compose file and .env are up to date"]
 
 
-def test_secret_file_fixes_a_loosened_mode_only():
-    facts = FakeFacts(
-        {File: {"mode": 644, "user": "root", "group": "root"}, Sha256File: SECRET_SHA}
+def test_a_loosened_env_mode_is_fixed_alone():
+    loose = files_state(
+        IN_SYNC.of("/opt/prisma"),
+        IN_SYNC.of("/opt/prisma/docker-compose.yml"),
+        PathState("file", 644, "root", "root", SECRET_SHA),
     )
-    commands, _ = plan_operation(
-        secret_file, facts, dest="/opt/prisma/.env", content=HiddenValue(SECRET)
-    )
+    commands, _ = sync_files(loose)
     assert [str(c) for c in commands] == ["chmod 600 /opt/prisma/.env"]
 
 
-def test_secret_file_through_sudo_precreates_a_private_temp_file():
-    facts = FakeFacts({File: None, Sha256File: None})
-    commands, _ = plan_operation(
-        secret_file,
-        facts,
-        data={"_sudo": True},
-        dest="/opt/prisma/.env",
-        content=HiddenValue(SECRET),
+def test_changed_env_through_sudo_uses_a_private_temp_file():
+    changed = files_state(
+        IN_SYNC.of("/opt/prisma"),
+        IN_SYNC.of("/opt/prisma/docker-compose.yml"),
+        PathState("file", 600, "root", "root", "old"),
     )
+    commands, _ = sync_files(changed, data={"_sudo": True})
     precreate, upload = commands[:2]
     assert str(precreate).startswith("install -m 600 /dev/null /tmp/pyinfra-")
     assert precreate.connector_arguments == {"_sudo": False}
     assert str(precreate).endswith(upload.remote_temp_filename)
+    assert upload.dest == "/opt/prisma/.env"
 
 
 def test_server_already_answering_is_no_change():

@@ -13,7 +13,8 @@ from tasks.settings import load_settings
 def resolve(tmp_path, data=None, environ=None, host_has_stack=False):
     settings = load_settings("droplet-1", data or {})
     store = SecretStore(tmp_path / ".secrets", "droplet-1")
-    return SecretResolver(settings, store, host_has_stack, environ or {}).resolve(), store
+    resolver = SecretResolver(settings, store, lambda: host_has_stack, environ or {})
+    return resolver.resolve(), store
 
 
 def test_first_deploy_generates_and_keeps_private_files(tmp_path):
