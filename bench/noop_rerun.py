@@ -86,7 +86,7 @@ def main() -> int:
             ),
             options.runs,
         )
-        state_command = stack_state(StackPaths("/opt/prisma", "prisma"), [])
+        state_command = stack_state(StackPaths("/opt/prisma", "prisma"))
         ssh = [
             "ssh",
             "-i",

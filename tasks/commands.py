@@ -6,6 +6,7 @@ tests assert the exact strings.
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 
@@ -38,6 +39,11 @@ class StackPaths:
         return f"{self.directory}/{ENV_FILE_NAME}"
 
     @property
+    def hashes_file(self) -> str:
+        """Record of the last converge: the files' digest and Compose's config hashes."""
+        return f"{self.directory}/.compose-hashes"
+
+    @property
     def db_volume(self) -> str:
         return f"{self.project}_{DB_VOLUME_NAME}"
 
@@ -60,38 +66,56 @@ def compose(paths: StackPaths, *arguments: str) -> str:
     )
 
 
+def _files_digest(paths: StackPaths) -> str:
+    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
+    return f"$(cat {files} 2>/dev/null | sha256sum | cut -c1-64)"
+
+
+def _desired_hashes(paths: StackPaths) -> str:
+    return f"{compose(paths, 'config --hash', shlex.quote('*'))} | sed 's/^/hash /'"
+
+
 def compose_up(paths: StackPaths) -> str:
-    return compose(paths, "up --detach --remove-orphans --quiet-pull")
+    """`compose up`, then record which files it converged to and the hashes it used.
+
+    The record lets the next run skip `compose config` (the slowest part of reading the
+    stack) while docker-compose.yml and .env stay byte for byte the same.
+    """
+    record = shlex.quote(paths.hashes_file)
+    return (
+        f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
+        f'{{ echo "files {_files_digest(paths)}"; {_desired_hashes(paths)}; }} > {record}.new '
+        f"&& mv {record}.new {record}"
+    )
 
 
 def compose_logs(paths: StackPaths, tail: int) -> str:
     return compose(paths, f"logs --no-color --timestamps --tail {int(tail)}", *SERVICES)
 
 
-def stack_state(paths: StackPaths, image_refs: list[str]) -> str:
-    """One round trip reading what the converge operation compares, as tagged lines:
+DOCKER_API = "curl --silent --max-time 10 --unix-socket /var/run/docker.sock"
 
-    `hash <service> <hash>`: the config hash Compose wants (from the files on the host);
-    `container <service> <status> <config-hash label> <image id> <health>`: what runs;
-    `image <ref> <id or ->`: the image each configured reference points at locally.
+
+def stack_state(paths: StackPaths) -> str:
+    """What the converge operation compares, as tagged lines:
+
+    `hash <service> <hash>`: the config hash Compose wants for the files on the host
+    (from the record of the last converge while the files are unchanged);
+    `containers <json>`: the project's containers, from the Docker API;
+    `images <json>`: the local images, from the Docker API.
+
+    The API is read with curl on the socket: a tenth of the time of `docker` commands.
     """
-    container_format = (
-        'container {{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} '
-        '{{index .Config.Labels "com.docker.compose.config-hash"}} {{.Image}} '
-        "{{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}"
-    )
-    refs = " ".join(shlex.quote(ref) for ref in image_refs)
+    record = shlex.quote(paths.hashes_file)
+    project_filter = json.dumps({"label": [f"com.docker.compose.project={paths.project}"]})
     return (
-        f"if [ -f {shlex.quote(paths.compose_file)} ] && [ -f {shlex.quote(paths.env_file)} ]; "
-        f"then {compose(paths, 'config --hash', shlex.quote('*'))} | sed 's/^/hash /' || exit 1; "
-        "fi; "
-        "docker ps --all --quiet "
-        f"--filter label=com.docker.compose.project={shlex.quote(paths.project)} "
-        f"| xargs -r docker inspect --format {shlex.quote(container_format)}; "
-        f"for ref in {refs}; do "
-        'printf "image %s %s\\n" "$ref" '
-        '"$(docker image inspect --format "{{.Id}}" "$ref" 2>/dev/null || echo -)"; '
-        "done"
+        f'if [ -f {record} ] && [ "$(head -n 1 {record})" = "files {_files_digest(paths)}" ]; '
+        f"then tail -n +2 {record}; "
+        f"elif [ -f {shlex.quote(paths.compose_file)} ] && [ -f {shlex.quote(paths.env_file)} ]; "
+        f"then {_desired_hashes(paths)}; fi; "
+        f"printf 'containers '; {DOCKER_API} -G http://localhost/containers/json "
+        f"--data-urlencode all=1 --data-urlencode {shlex.quote('filters=' + project_filter)}; "
+        f"printf '\\nimages '; {DOCKER_API} http://localhost/images/json; echo"
     )
 
 
@@ -147,8 +171,12 @@ def wait_for_ok(url: str, timeout_seconds: int) -> str:
     )
 
 
-def http_body(url: str) -> str:
-    return f"curl --silent --max-time 5 {shlex.quote(url)} 2>/dev/null || true"
+def http_status_line(url: str) -> str:
+    """`status <body>`: what GET url answers from the host itself (empty when nothing)."""
+    return (
+        f'echo "status $(curl --silent --max-time 5 {shlex.quote(url)} 2>/dev/null '
+        "| head -c 200 | tr '\\n' ' ')\""
+    )
 
 
 def http_answer(url: str) -> str:

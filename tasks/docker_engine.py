@@ -16,7 +16,7 @@ from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, systemd, sysvinit
 
-from tasks.facts import DockerEngine, EngineState, Platform
+from tasks.facts import EngineState, Platform
 from tasks.operations import already_converged
 from tasks.settings import Settings
 
@@ -170,10 +170,13 @@ def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
 
 
 @deploy("Install Docker")
-def install_docker(settings: Settings) -> None:
-    # One round trip reads everything below; a host that already matches gets a single
-    # no-change operation instead of a dozen fact look-ups.
-    engine = host.get_fact(DockerEngine, packages=CANDIDATE_PACKAGES, paths=ENGINE_PATHS)
+def install_docker(settings: Settings, engine: EngineState) -> bool:
+    """Docker as the settings say; `engine` is the host as read_host() found it.
+
+    A host that already matches gets one no-change operation instead of a dozen fact
+    look-ups (and True is returned); anything else gets the operations below, which
+    check for themselves when they run.
+    """
     platform = engine.platform
     check_supported(platform, settings.docker_source, settings.host_name)
     problems = engine_problems(engine, settings)
@@ -182,7 +185,7 @@ def install_docker(settings: Settings) -> None:
             name="Docker is installed, configured and running",
             summary="Docker matches the settings",
         )
-        return
+        return True
     logger.debug(f"{host.print_prefix}Docker needs work: {'; '.join(problems)}")
 
     wanted = wanted_packages(settings, platform)
@@ -206,6 +209,7 @@ def install_docker(settings: Settings) -> None:
     else:
         _install_distribution_packages(platform)
     _run_docker_service(engine.systemd, restart=daemon_json.did_change)
+    return False
 
 
 def _install_official_packages(settings: Settings, platform: Platform, architecture: str) -> None:

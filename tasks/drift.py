@@ -21,16 +21,17 @@ def stack_drift(state: StackState, service_images: dict[str, str]) -> list[str]:
         if not containers:
             reasons.append(f"{service}: no container")
             continue
-        local_image = state.image_ids.get(service_images.get(service, ""), None)
+        reference = service_images.get(service, "")
+        local_image = state.image_id(reference)
         for container in containers:
             if container.config_hash != desired_hash:
                 reasons.append(f"{service}: configuration changed")
             elif container.status != "running":
                 reasons.append(f"{service}: container is {container.status}")
-            elif local_image == "":
-                reasons.append(f"{service}: image {service_images[service]} is not on the host")
-            elif local_image is not None and container.image_id != local_image:
-                reasons.append(f"{service}: image {service_images[service]} changed")
+            elif not local_image:
+                reasons.append(f"{service}: image {reference} is not on the host")
+            elif container.image_id != local_image:
+                reasons.append(f"{service}: image {reference} now points at another image")
 
     orphans = {c.service for c in state.containers if c.service not in state.desired_hashes}
     reasons.extend(f"{service}: no longer in the compose file" for service in sorted(orphans))

@@ -1,7 +1,15 @@
-"""Facts about the Prisma stack on a host, each read in one round trip."""
+"""
+Facts about the Docker engine and the Prisma stack on a host.
+
+Every command prints tagged lines (`os ...`, `pkg ...`, `path ...`, `hash ...`,
+`containers <json>`, ...) that one parser reads. That lets `HostSnapshot` read the
+whole host in a single round trip, while each operation re-reads just its own part
+when it runs.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
@@ -10,66 +18,9 @@ from typing_extensions import override
 from tasks import commands
 from tasks.commands import StackPaths
 
-
-@dataclass(frozen=True)
-class ContainerState:
-    service: str
-    status: str
-    config_hash: str
-    image_id: str
-    health: str
-
-
-@dataclass(frozen=True)
-class StackState:
-    """What Compose wants (per-service config hashes) beside what runs."""
-
-    desired_hashes: dict[str, str] = field(default_factory=dict)
-    containers: tuple[ContainerState, ...] = ()
-    image_ids: dict[str, str] = field(default_factory=dict)
-
-    def containers_of(self, service: str) -> list[ContainerState]:
-        return [container for container in self.containers if container.service == service]
-
-
-class ComposeStack(FactBase[StackState]):
-    """
-    The compose project's desired config hashes, its containers and the local image IDs
-    of the configured image references.
-    """
-
-    @override
-    def requires_command(self, *args, **kwargs) -> str:
-        return "docker"
-
-    @override
-    def command(self, paths: StackPaths, image_refs: list[str]) -> str:
-        return commands.stack_state(paths, image_refs)
-
-    @override
-    @staticmethod
-    def default() -> StackState:
-        return StackState()
-
-    @override
-    def process(self, output) -> StackState:
-        return parse_stack_state(output)
-
-
-def parse_stack_state(lines: list[str]) -> StackState:
-    desired: dict[str, str] = {}
-    containers: list[ContainerState] = []
-    images: dict[str, str] = {}
-    for line in lines:
-        kind, _, rest = line.strip().partition(" ")
-        parts = rest.split()
-        if kind == "hash" and len(parts) == 2:
-            desired[parts[0]] = parts[1]
-        elif kind == "container" and len(parts) == 5:
-            containers.append(ContainerState(*parts))
-        elif kind == "image" and len(parts) == 2:
-            images[parts[0]] = "" if parts[1] == "-" else parts[1]
-    return StackState(desired, tuple(containers), images)
+# ---------------------------------------------------------------------------
+# Parts of a host
+# ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -90,49 +41,6 @@ class PathState:
 MISSING = PathState()
 
 
-def parse_path_line(parts: list[str]) -> tuple[str, PathState]:
-    """Parse the words after `path` of commands.path_states."""
-    if len(parts) == 6:
-        path, kind, mode, user, group, digest = parts
-        return path, PathState(kind, int(mode), user, group, "" if digest == "-" else digest)
-    return parts[0], MISSING
-
-
-@dataclass(frozen=True)
-class StackFilesState:
-    paths: dict[str, PathState] = field(default_factory=dict)
-    volume: bool = False
-
-    def of(self, path: str) -> PathState:
-        return self.paths.get(path, MISSING)
-
-
-class StackFiles(FactBase[StackFilesState]):
-    """The stack directory, docker-compose.yml and .env (stat + sha256), and the volume."""
-
-    @override
-    def command(self, paths: StackPaths) -> str:
-        return commands.stack_files_state(paths)
-
-    @override
-    @staticmethod
-    def default() -> StackFilesState:
-        return StackFilesState()
-
-    @override
-    def process(self, output) -> StackFilesState:
-        found: dict[str, PathState] = {}
-        volume = False
-        for line in output:
-            kind, *parts = line.split()
-            if kind == "path" and parts:
-                path, state = parse_path_line(parts)
-                found[path] = state
-            elif kind == "volume":
-                volume = True
-        return StackFilesState(found, volume)
-
-
 @dataclass(frozen=True)
 class Platform:
     distro: str
@@ -149,7 +57,7 @@ class Platform:
 
 @dataclass(frozen=True)
 class EngineState:
-    """What install_docker compares, read in one round trip."""
+    """What install_docker compares."""
 
     platform: Platform = Platform("unknown", "unknown", "")
     architecture: str = ""
@@ -163,66 +71,232 @@ class EngineState:
         return self.paths.get(path, MISSING)
 
 
-class DockerEngine(FactBase[EngineState]):
-    """OS release, installed candidate packages, Docker's config files and service state."""
+@dataclass(frozen=True)
+class StackFilesState:
+    """The stack directory and files, and whether the data volume exists."""
 
-    @override
-    def command(self, packages: list[str], paths: list[str]) -> str:
-        return commands.engine_state(packages, paths)
+    paths: dict[str, PathState] = field(default_factory=dict)
+    volume: bool = False
 
-    @override
-    @staticmethod
-    def default() -> EngineState:
-        return EngineState()
-
-    @override
-    def process(self, output) -> EngineState:
-        return parse_engine_state(output)
+    def of(self, path: str) -> PathState:
+        return self.paths.get(path, MISSING)
 
 
-def parse_engine_state(lines: list[str]) -> EngineState:
+@dataclass(frozen=True)
+class ContainerState:
+    service: str
+    status: str
+    config_hash: str
+    image_id: str
+    health: str
+
+
+def normalize_reference(reference: str) -> str:
+    """An image reference as Docker lists it: no docker.io prefix, always a tag."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if reference.startswith(prefix):
+            reference = reference[len(prefix) :]
+            break
+    name = reference.rsplit("/", 1)[-1]
+    if "@" not in reference and ":" not in name:
+        reference += ":latest"
+    return reference
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What Compose wants (per-service config hashes) beside what runs."""
+
+    desired_hashes: dict[str, str] = field(default_factory=dict)
+    containers: tuple[ContainerState, ...] = ()
+    image_ids: dict[str, str] = field(default_factory=dict)  # normalized reference -> ID
+
+    def image_id(self, reference: str) -> str:
+        """The local image ID of a reference, or '' when no such image is on the host."""
+        return self.image_ids.get(normalize_reference(reference), "")
+
+    def containers_of(self, service: str) -> list[ContainerState]:
+        return [container for container in self.containers if container.service == service]
+
+
+@dataclass(frozen=True)
+class HostSnapshot:
+    engine: EngineState = field(default_factory=EngineState)
+    files: StackFilesState = field(default_factory=StackFilesState)
+    stack: StackState = field(default_factory=StackState)
+    status_body: str = ""
+
+
+# ---------------------------------------------------------------------------
+# The one parser
+# ---------------------------------------------------------------------------
+
+
+def _path(words: list[str]) -> tuple[str, PathState]:
+    if len(words) == 6:
+        path, kind, mode, user, group, digest = words
+        return path, PathState(kind, int(mode), user, group, "" if digest == "-" else digest)
+    return words[0], MISSING
+
+
+def _health(status_text: str) -> str:
+    for health in ("healthy", "unhealthy", "health: starting"):
+        if f"({health})" in status_text:
+            return health.removeprefix("health: ")
+    return "-"
+
+
+def _containers(payload: str) -> list[ContainerState]:
+    containers = []
+    for container in json.loads(payload or "[]"):
+        labels = container.get("Labels") or {}
+        containers.append(
+            ContainerState(
+                service=labels.get("com.docker.compose.service", ""),
+                status=container.get("State", ""),
+                config_hash=labels.get("com.docker.compose.config-hash", ""),
+                image_id=container.get("ImageID", ""),
+                health=_health(container.get("Status", "")),
+            )
+        )
+    return containers
+
+
+def _images(payload: str) -> dict[str, str]:
+    found = {}
+    for image in json.loads(payload or "[]"):
+        for reference in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
+            if "<none>" not in reference:
+                found[normalize_reference(reference)] = image["Id"]
+    return found
+
+
+def parse_snapshot(lines: list[str]) -> HostSnapshot:
+    """Read every tagged line a fact command of this module prints."""
     platform = Platform("unknown", "unknown", "")
     architecture = ""
     packages: dict[str, list[str]] = {}
     paths: dict[str, PathState] = {}
     flags: set[str] = set()
+    hashes: dict[str, str] = {}
+    containers: list[ContainerState] = []
+    images: dict[str, str] = {}
+    status_body = ""
     for line in lines:
-        kind, *parts = line.split()
-        if kind == "os" and len(parts) == 3:
-            codename = "" if parts[2] == "-" else parts[2]
-            platform = Platform(parts[0].lower(), parts[1], codename)
-        elif kind == "arch" and parts:
-            architecture = parts[0]
-        elif kind == "pkg" and len(parts) >= 3 and parts[2].startswith("ii"):
-            packages.setdefault(parts[0], []).append(parts[1])
-        elif kind == "path" and parts:
-            path, state = parse_path_line(parts)
+        tag, _, rest = line.strip().partition(" ")
+        words = rest.split()
+        if tag == "os" and len(words) == 3:
+            codename = "" if words[2] == "-" else words[2]
+            platform = Platform(words[0].lower(), words[1], codename)
+        elif tag == "arch" and words:
+            architecture = words[0]
+        elif tag == "pkg" and len(words) >= 3 and words[2].startswith("ii"):
+            packages.setdefault(words[0], []).append(words[1])
+        elif tag == "path" and words:
+            path, state = _path(words)
             paths[path] = state
-        elif kind == "init" and parts:
-            flags.add(parts[0])
-        elif kind in ("enabled", "active"):
-            flags.add(kind)
-    return EngineState(
-        platform,
-        architecture,
-        packages,
-        paths,
-        systemd="systemd" in flags,
-        enabled="enabled" in flags,
-        active="active" in flags,
+        elif tag == "init" and words:
+            flags.add(words[0])
+        elif tag in ("enabled", "active", "volume"):
+            flags.add(tag)
+        elif tag == "hash" and len(words) == 2:
+            hashes[words[0]] = words[1]
+        elif tag == "containers":
+            containers = _containers(rest)
+        elif tag == "images":
+            images = _images(rest)
+        elif tag == "status":
+            status_body = rest.strip()
+    return HostSnapshot(
+        engine=EngineState(
+            platform,
+            architecture,
+            packages,
+            paths,
+            systemd="systemd" in flags,
+            enabled="enabled" in flags,
+            active="active" in flags,
+        ),
+        files=StackFilesState(paths, volume="volume" in flags),
+        stack=StackState(hashes, tuple(containers), images),
+        status_body=status_body,
     )
+
+
+# ---------------------------------------------------------------------------
+# Facts
+# ---------------------------------------------------------------------------
+
+
+class HostState(FactBase[HostSnapshot]):
+    """
+    Everything deploy.py compares, in one round trip: the engine (OS, packages, config
+    files, service), the stack files, the compose project and GET /status.
+    """
+
+    @override
+    def command(
+        self, packages: list[str], engine_paths: list[str], paths: StackPaths, url: str
+    ) -> str:
+        return "; ".join(
+            [
+                commands.engine_state(packages, engine_paths),
+                commands.stack_files_state(paths),
+                commands.stack_state(paths),
+                commands.http_status_line(url),
+            ]
+        )
+
+    @override
+    @staticmethod
+    def default() -> HostSnapshot:
+        return HostSnapshot()
+
+    @override
+    def process(self, output) -> HostSnapshot:
+        return parse_snapshot(output)
+
+
+class StackFiles(FactBase[StackFilesState]):
+    """The stack directory, docker-compose.yml and .env (stat + sha256), and the volume."""
+
+    @override
+    def command(self, paths: StackPaths) -> str:
+        return commands.stack_files_state(paths)
+
+    @override
+    @staticmethod
+    def default() -> StackFilesState:
+        return StackFilesState()
+
+    @override
+    def process(self, output) -> StackFilesState:
+        return parse_snapshot(output).files
+
+
+class ComposeStack(FactBase[StackState]):
+    """The compose project's desired config hashes, its containers and the local images."""
+
+    @override
+    def command(self, paths: StackPaths) -> str:
+        return commands.stack_state(paths)
+
+    @override
+    @staticmethod
+    def default() -> StackState:
+        return StackState()
+
+    @override
+    def process(self, output) -> StackState:
+        return parse_snapshot(output).stack
 
 
 class HttpBody(FactBase[str]):
     """The body GET url answers with from the host itself ('' when nothing answers)."""
 
     @override
-    def requires_command(self, *args, **kwargs) -> str:
-        return "curl"
-
-    @override
     def command(self, url: str) -> str:
-        return commands.http_body(url)
+        return commands.http_status_line(url)
 
     @override
     @staticmethod
@@ -231,4 +305,4 @@ class HttpBody(FactBase[str]):
 
     @override
     def process(self, output) -> str:
-        return "\n".join(output).strip()
+        return parse_snapshot(output).status_body

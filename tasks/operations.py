@@ -119,8 +119,7 @@ def stack_converged(paths: StackPaths, service_images: dict[str, str]):
     round trip; runs ``compose up`` (which recreates only the affected services) when a
     container is missing, stopped, reconfigured, on an outdated image, or orphaned.
     """
-    image_refs = sorted(set(service_images.values()))
-    state = host.get_fact(ComposeStack, paths=paths, image_refs=image_refs)
+    state = host.get_fact(ComposeStack, paths=paths)
     reasons = stack_drift(state, service_images)
     if not reasons:
         host.noop("the stack matches docker-compose.yml and .env")

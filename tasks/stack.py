@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 import jinja2
-from pyinfra import host
+from pyinfra import host, logger
 from pyinfra.api import HiddenValue, deploy
 
 from tasks.commands import StackPaths
+from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS
+from tasks.drift import stack_drift
 from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
-from tasks.facts import StackFiles
-from tasks.operations import server_answers, stack_converged, stack_files
+from tasks.facts import HostSnapshot, HostState, PathState, StackFiles, StackFilesState
+from tasks.operations import already_converged, server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
 from tasks.secrets import SecretResolver, SecretStore, StackSecrets, secrets_root
 from tasks.settings import Settings
@@ -45,14 +48,25 @@ def render_compose_file(settings: Settings) -> str:
     return template.render(**compose_variables(settings))
 
 
-def stack_secrets(settings: Settings) -> StackSecrets:
+def read_host(settings: Settings) -> HostSnapshot:
+    """Everything deploy.py compares, read in one round trip while the deploy is prepared."""
+    return host.get_fact(
+        HostState,
+        packages=CANDIDATE_PACKAGES,
+        engine_paths=ENGINE_PATHS,
+        paths=StackPaths.of(settings),
+        url=settings.health_url,
+    )
+
+
+def stack_secrets(settings: Settings, files: StackFilesState | None = None) -> StackSecrets:
     """Resolve this host's secrets (generating them only on a host without a stack)."""
     paths = StackPaths.of(settings)
 
     @functools.cache
     def host_has_stack() -> bool:
-        files = host.get_fact(StackFiles, paths=paths)
-        return files.of(paths.env_file).exists or files.volume
+        found = files if files is not None else host.get_fact(StackFiles, paths=paths)
+        return found.of(paths.env_file).exists or found.volume
 
     store = SecretStore(secrets_root(), settings.host_name)
     secrets = SecretResolver(settings, store, host_has_stack).resolve()
@@ -60,14 +74,63 @@ def stack_secrets(settings: Settings) -> StackSecrets:
     return secrets
 
 
-@deploy("Deploy the Prisma stack")
-def deploy_stack(settings: Settings, secrets: StackSecrets) -> None:
+def _file_matches(current: PathState, content: str, mode: int) -> bool:
+    return (current.kind, current.mode, current.user, current.group, current.sha256) == (
+        "file",
+        mode,
+        "root",
+        "root",
+        hashlib.sha256(content.encode()).hexdigest(),
+    )
+
+
+def stack_problems(
+    settings: Settings, snapshot: HostSnapshot, compose_file: str, env_file: str
+) -> list[str]:
+    """What differs from the wanted stack in the snapshot; empty when nothing."""
     paths = StackPaths.of(settings)
+    directory = snapshot.files.of(paths.directory)
+    problems = []
+    if (directory.kind, directory.mode, directory.user) != ("directory", 700, "root"):
+        problems.append(f"{paths.directory}: not a 0700 directory of root's")
+    if not _file_matches(snapshot.files.of(paths.compose_file), compose_file, 644):
+        problems.append(f"{paths.compose_file}: differs")
+    if not _file_matches(snapshot.files.of(paths.env_file), env_file, 600):
+        problems.append(f"{paths.env_file}: differs")
+    problems += stack_drift(snapshot.stack, service_images(settings))
+    if snapshot.status_body != "OK":
+        problems.append(f"{settings.health_url}: does not answer OK")
+    return problems
+
+
+@deploy("Deploy the Prisma stack")
+def deploy_stack(
+    settings: Settings, secrets: StackSecrets, snapshot: HostSnapshot | None = None
+) -> None:
+    """The stack's files, converged and answering.
+
+    With a snapshot from read_host() of a host whose engine needed nothing, a stack that
+    already matches gets one no-change operation; otherwise the operations below run,
+    each reading the host again when it runs.
+    """
+    paths = StackPaths.of(settings)
+    compose_file = render_compose_file(settings)
+    env_file = render_env(env_values(settings, secrets))
+    if snapshot is not None:
+        problems = stack_problems(settings, snapshot, compose_file, env_file)
+        if not problems:
+            already_converged(
+                name="The stack is up to date and Prisma answers",
+                summary="files, containers and GET /status match",
+            )
+            return
+        logger.debug(f"{host.print_prefix}stack needs work: {'; '.join(problems)}")
+
     stack_files(
         name="Upload the stack: docker-compose.yml and .env (0600) in a 0700 directory",
         paths=paths,
-        compose_file=render_compose_file(settings),
-        env_file=HiddenValue(render_env(env_values(settings, secrets))),
+        compose_file=compose_file,
+        env_file=HiddenValue(env_file),
     )
     stack_converged(
         name="Converge the stack (compose up only where it differs)",

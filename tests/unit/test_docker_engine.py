@@ -20,7 +20,7 @@ from tasks.docker_engine import (
     missing_packages,
     wanted_packages,
 )
-from tasks.facts import DockerEngine, EngineState, PathState, Platform, parse_engine_state
+from tasks.facts import EngineState, PathState, Platform, parse_snapshot
 from tasks.settings import load_settings
 from tests.unit.fake_host import FakeFacts, plan
 
@@ -38,17 +38,20 @@ def fresh(release: str, systemd: bool = True, installed: dict | None = None) -> 
     return EngineState(RELEASES[release], "arm64", installed or {}, {}, systemd)
 
 
+def install(engine: EngineState, settings):
+    """The operations install_docker queues for a host whose snapshot shows `engine`."""
+    return plan(install_docker, facts(engine), settings, engine)
+
+
 def facts(engine: EngineState) -> FakeFacts:
     # On the full path pyinfra's own operations read their own facts.
     distribution = {"name": engine.platform.distro.capitalize(), "release_meta": {}}
-    return FakeFacts(
-        {DockerEngine: engine, DebPackages: engine.packages, LinuxDistribution: distribution}
-    )
+    return FakeFacts({DebPackages: engine.packages, LinuxDistribution: distribution})
 
 
 def commands_by_name(release: str, systemd: bool = True, **data) -> dict[str, list[str]]:
     settings = load_settings("testhost", data)
-    planned = plan(install_docker, facts(fresh(release, systemd)), settings)
+    planned = install(fresh(release, systemd), settings)
     return {op.name.removeprefix("Install Docker | "): op.commands for op in planned}
 
 
@@ -80,15 +83,15 @@ def test_official_source_uses_dockers_repository(release):
 def test_official_source_removes_conflicting_packages_first():
     settings = load_settings("testhost", {})
     installed = {name: ["1"] for name in ("docker.io", "containerd", "runc", "podman-docker")}
-    planned = plan(install_docker, facts(fresh("debian-12", installed=installed)), settings)
+    planned = install(fresh("debian-12", installed=installed), settings)
     names = [op.name for op in planned]
     removal = names.index(
         "Install Docker | Remove distribution packages that conflict with Docker's"
     )
-    install = names.index(
+    installation = names.index(
         "Install Docker | Install Docker Engine and Compose from Docker's repository"
     )
-    assert removal < install
+    assert removal < installation
     (remove,) = planned[removal].commands
     assert "remove" in remove
     for package in installed:
@@ -202,7 +205,7 @@ def test_converged_engine_is_one_operation_without_commands(source):
     settings = load_settings("h", {"docker_source": source})
     engine = converged_engine(settings)
     assert engine_problems(engine, settings) == []
-    (only,) = plan(install_docker, facts(engine), settings)
+    (only,) = install(engine, settings)
     assert only.name == "Install Docker | Docker is installed, configured and running"
     assert only.commands == []
 
@@ -227,11 +230,11 @@ def test_each_difference_sends_the_engine_down_the_full_path():
     ]
     for state in drifted:
         assert engine_problems(state, settings), state
-        assert len(plan(install_docker, facts(state), settings)) > 1
+        assert len(install(state, settings)) > 1
 
 
 def test_engine_fact_output_is_parsed():
-    state = parse_engine_state(
+    state = parse_snapshot(
         [
             "os debian 13 trixie",
             "arch amd64",
@@ -242,7 +245,7 @@ def test_engine_fact_output_is_parsed():
             "init systemd",
             "active",
         ]
-    )
+    ).engine
     assert state.platform == Platform("debian", "13", "trixie")
     assert state.packages == {"docker.io": ["26.1.5+dfsg1-9"]}
     assert state.of(DAEMON_JSON) == PathState("file", 644, "root", "root", "abc")

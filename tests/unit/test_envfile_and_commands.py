@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from pyinfra.api import HiddenValue
 
 from tasks import commands
 from tasks.commands import StackPaths
 from tasks.envfile import ENV_KEYS, env_values, quote_env_value, render_env
-from tasks.facts import ContainerState, parse_stack_state
+from tasks.facts import ContainerState, parse_snapshot
 from tasks.secrets import StackSecrets
 from tasks.settings import load_settings
 
@@ -54,29 +56,74 @@ def test_compose_drops_env_file_variables_from_the_callers_environment():
 
 
 def test_stack_state_reads_everything_in_one_command():
-    command = commands.stack_state(StackPaths("/opt/prisma", "prisma"), ["mysql:5.7"])
+    command = commands.stack_state(StackPaths("/opt/prisma", "prisma"))
+    # Compose is asked for its hashes only when the files differ from the last record.
+    assert command.startswith(
+        'if [ -f /opt/prisma/.compose-hashes ] && [ "$(head -n 1 /opt/prisma/.compose-hashes)" '
+        '= "files $(cat /opt/prisma/docker-compose.yml /opt/prisma/.env 2>/dev/null '
+        '| sha256sum | cut -c1-64)" ]; then tail -n +2 /opt/prisma/.compose-hashes; '
+    )
     assert "config --hash '*'" in command
-    assert "label=com.docker.compose.project=prisma" in command
-    assert "for ref in mysql:5.7;" in command
+    assert """'filters={"label": ["com.docker.compose.project=prisma"]}'""" in command
+    assert "--unix-socket /var/run/docker.sock" in command
     assert "config --format" not in command  # would print the environment, secrets included
 
 
 def test_stack_state_output_is_parsed():
-    state = parse_stack_state(
+    containers = [
+        {
+            "State": "running",
+            "Status": "Up 2 minutes (healthy)",
+            "ImageID": "sha256:1",
+            "Labels": {
+                "com.docker.compose.service": "prisma-db",
+                "com.docker.compose.config-hash": "abc",
+            },
+        },
+        {
+            "State": "exited",
+            "Status": "Exited (1) 3 seconds ago",
+            "ImageID": "sha256:2",
+            "Labels": {
+                "com.docker.compose.service": "prisma-database",
+                "com.docker.compose.config-hash": "def",
+            },
+        },
+    ]
+    images = [
+        {"Id": "sha256:1", "RepoTags": ["mysql:5.7"], "RepoDigests": ["mysql@sha256:9"]},
+        {"Id": "sha256:2", "RepoTags": ["127.0.0.1:5000/prisma:1.0"], "RepoDigests": None},
+        {"Id": "sha256:3", "RepoTags": ["<none>:<none>"], "RepoDigests": []},
+    ]
+    snapshot = parse_snapshot(
         [
             "hash prisma-db abc",
             "hash prisma-database def",
-            "container prisma-db running abc sha256:1 healthy",
-            "container prisma-database exited def sha256:2 -",
-            "image mysql:5.7 sha256:1",
-            "image prismagraphql/prisma:1.0 -",
+            f"containers {json.dumps(containers)}",
+            f"images {json.dumps(images)}",
+            "status OK",
         ]
     )
+    state = snapshot.stack
     assert state.desired_hashes == {"prisma-db": "abc", "prisma-database": "def"}
+    assert state.containers_of("prisma-db") == [
+        ContainerState("prisma-db", "running", "abc", "sha256:1", "healthy")
+    ]
     assert state.containers_of("prisma-database") == [
         ContainerState("prisma-database", "exited", "def", "sha256:2", "-")
     ]
-    assert state.image_ids == {"mysql:5.7": "sha256:1", "prismagraphql/prisma:1.0": ""}
+    assert state.image_id("mysql:5.7") == "sha256:1"
+    assert state.image_id("docker.io/library/mysql:5.7") == "sha256:1"
+    assert state.image_id("mysql@sha256:9") == "sha256:1"
+    assert state.image_id("127.0.0.1:5000/prisma:1.0") == "sha256:2"
+    assert state.image_id("prismagraphql/prisma:1.0") == ""
+    assert snapshot.status_body == "OK"
+
+
+def test_an_unreachable_docker_api_reads_as_no_containers():
+    snapshot = parse_snapshot(["containers ", "", "images ", "status "])
+    assert snapshot.stack.containers == ()
+    assert snapshot.status_body == ""
 
 
 def test_wait_for_ok_is_bounded():

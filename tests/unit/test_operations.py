@@ -54,11 +54,15 @@ def test_converged_stack_yields_nothing():
 def test_fresh_host_runs_compose_up():
     commands, _ = converge(StackState())
     (command,) = [str(c) for c in commands]
-    assert command.endswith(
-        "docker compose --project-name prisma --file /opt/prisma/docker-compose.yml "
-        "--env-file /opt/prisma/.env up --detach --remove-orphans --quiet-pull"
-    )
     assert command.startswith("env -u PORT -u SCHEMA_MANAGER_SECRET ")
+    assert (
+        "docker compose --project-name prisma --file /opt/prisma/docker-compose.yml "
+        "--env-file /opt/prisma/.env up --detach --remove-orphans --quiet-pull && "
+    ) in command
+    assert command.endswith(
+        "> /opt/prisma/.compose-hashes.new && mv /opt/prisma/.compose-hashes.new "
+        "/opt/prisma/.compose-hashes"
+    )
 
 
 def test_each_kind_of_drift_runs_compose_up():
