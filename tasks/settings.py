@@ -401,3 +401,14 @@ def current_settings() -> Settings:
     from pyinfra import host
 
     return load_settings(host.name, host.data.dict())
+
+
+def settings_table() -> str:
+    """The README's table of settings, generated from SETTINGS so the two cannot drift."""
+
+    def shown(value: Any) -> str:
+        return "None" if value is None else f"`{json.dumps(value)}`"
+
+    rows = ["| setting | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | {shown(s.default)} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows)

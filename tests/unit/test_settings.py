@@ -91,3 +91,14 @@ def test_health_url_follows_the_bind_address():
     assert load_settings("h", {"prisma_bind_address": "::1"}).health_url == (
         "http://[::1]:4466/status"
     )
+
+
+def test_readme_documents_every_setting_as_defined():
+    from pathlib import Path
+
+    from tasks.settings import settings_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert settings_table() in readme, (
+        "regenerate: python -c 'from tasks.settings import settings_table; print(settings_table())'"
+    )
