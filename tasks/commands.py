@@ -185,3 +185,22 @@ def http_answer(url: str) -> str:
         f"curl --silent --max-time 5 --write-out ' (HTTP %{{http_code}})' {shlex.quote(url)} "
         "2>/dev/null || true"
     )
+
+
+def status_report(paths: StackPaths, url: str) -> str:
+    """For status.py: `inspect <json>` per container (chosen fields only: the full inspect
+    output holds the environment, secrets included), `images <json>`, `status <body>`."""
+    fields = (
+        '{"service": {{json (index .Config.Labels "com.docker.compose.service")}}, '
+        '"state": {{json .State.Status}}, '
+        '"health": {{if .State.Health}}{{json .State.Health.Status}}{{else}}""{{end}}, '
+        '"image": {{json .Config.Image}}, "image_id": {{json .Image}}, '
+        '"started_at": {{json .State.StartedAt}}}'
+    )
+    return (
+        "docker ps --all --quiet "
+        f"--filter label=com.docker.compose.project={shlex.quote(paths.project)} "
+        f"| xargs -r docker inspect --format {shlex.quote(fields)} | sed 's/^/inspect /'; "
+        f"printf 'images '; {DOCKER_API} http://localhost/images/json; echo; "
+        f"{http_status_line(url)}"
+    )

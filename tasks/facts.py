@@ -115,6 +115,12 @@ class StackState:
         """The local image ID of a reference, or '' when no such image is on the host."""
         return self.image_ids.get(normalize_reference(reference), "")
 
+    def digest_reference(self, image_id: str) -> str:
+        """A `repository@sha256:...` the image can be pulled again by ('' if none known)."""
+        return next(
+            (ref for ref, id_ in self.image_ids.items() if "@" in ref and id_ == image_id), ""
+        )
+
     def containers_of(self, service: str) -> list[ContainerState]:
         return [container for container in self.containers if container.service == service]
 

@@ -21,7 +21,18 @@ from tasks.redaction import redact
 LOG_LINES_ON_FAILURE = 40
 
 
-def _connector_arguments() -> dict:
+def failure(message: str) -> FunctionCommand:
+    """A command that fails this host's operation with a message (never raises: an
+    exception in an operation would stop every host, not just this one)."""
+
+    def report(state, host) -> bool:
+        host.log_styled(message, fg="red", log_func=logger.error)
+        return False
+
+    return FunctionCommand(report, (), {})
+
+
+def connector_arguments() -> dict:
     """The running operation's connection arguments (sudo etc.), for FunctionCommands."""
     arguments = host.current_op_global_arguments or {}
     return {key: arguments[key] for key in CONNECTOR_ARGUMENT_KEYS if key in arguments}
@@ -72,7 +83,7 @@ def _file_commands(path: str, content: str, current: PathState, mode: int, secre
         elif state.config.DIFF:
             _show_diff(path, content)
         temp_file = host.get_temp_filename(path)
-        if secret and _connector_arguments().get("_sudo"):
+        if secret and connector_arguments().get("_sudo"):
             # With sudo pyinfra uploads to a temp file first: create it 0600 as the SSH
             # user so the secret is never world-readable, even for a moment.
             yield StringCommand(
@@ -128,28 +139,20 @@ def stack_converged(paths: StackPaths, service_images: dict[str, str]):
     yield commands.compose_up(paths)
 
 
-def _wait_until_ok(state, host, url, timeout, paths, connector_arguments) -> bool:
-    status, _ = host.run_shell_command(
-        StringCommand(commands.wait_for_ok(url, timeout)),
-        print_output=False,
-        print_input=state.print_input,
-        **connector_arguments,
+def run_quietly(host, command: str, arguments: dict):
+    """Run a command whose output this project prints itself (masked), or not at all."""
+    return host.run_shell_command(
+        StringCommand(command), print_output=False, print_input=False, **arguments
     )
-    if status:
+
+
+def wait_until_ok(state, host, url, timeout, paths, arguments) -> bool:
+    """Poll url on the host until it answers OK; on timeout say why, with masked logs."""
+    answered, _ = run_quietly(host, commands.wait_for_ok(url, timeout), arguments)
+    if answered:
         return True
-    # Show why, masked: the services' own logs are the first thing a user needs here.
-    _, output = host.run_shell_command(
-        StringCommand(commands.compose_logs(paths, LOG_LINES_ON_FAILURE)),
-        print_output=False,
-        print_input=state.print_input,
-        **connector_arguments,
-    )
-    _, answer = host.run_shell_command(
-        StringCommand(commands.http_answer(url)),
-        print_output=False,
-        print_input=state.print_input,
-        **connector_arguments,
-    )
+    _, answer = run_quietly(host, commands.http_answer(url), arguments)
+    _, logs = run_quietly(host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
     host.log_styled(
         f"{url} did not answer OK within {timeout}s (last answer: "
         f"{redact(answer.stdout.strip()) or 'none'}); last {LOG_LINES_ON_FAILURE} log lines "
@@ -157,7 +160,8 @@ def _wait_until_ok(state, host, url, timeout, paths, connector_arguments) -> boo
         fg="red",
         log_func=logger.error,
     )
-    for line in output.stdout_lines + output.stderr_lines:
+    # The services' own logs are the first thing a user needs here.
+    for line in logs.stdout_lines + logs.stderr_lines:
         logger.error(f"    {redact(line)}")
     return False
 
@@ -176,4 +180,4 @@ def server_answers(url: str, timeout: int, paths: StackPaths):
     if host.get_fact(HttpBody, url=url) == "OK":
         host.noop(f"{url} answers OK")
         return
-    yield FunctionCommand(_wait_until_ok, (url, timeout, paths, _connector_arguments()), {})
+    yield FunctionCommand(wait_until_ok, (url, timeout, paths, connector_arguments()), {})

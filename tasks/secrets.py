@@ -185,3 +185,19 @@ class SecretResolver:
             f"{self.store.path} from your backup, or give the value the stack was created with "
             f"as host data '{source.setting}' or environment variable {source.environment}."
         )
+
+
+def known_secret_values(settings: Settings, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Every secret value this machine knows for the host, generating none (for masking)."""
+    store = SecretStore(secrets_root(environ), settings.host_name)
+    values = []
+    for source in (_DB_PASSWORD, _SCHEMA_MANAGER_SECRET, _CLUSTER_PUBLIC_KEY):
+        given = getattr(settings, source.setting)
+        candidates = [
+            given.unmask() if given is not None else None,
+            environ.get(source.environment),
+            store.read(source.store_file),
+        ]
+        values += [value for value in candidates if value]
+    private_key = store.read(CLUSTER_PRIVATE_KEY_FILE)
+    return values + ([private_key] if private_key else [])

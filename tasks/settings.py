@@ -267,6 +267,69 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds to wait for GET /status to answer OK after a change.",
         integer(1, 3600),
     ),
+    Setting(
+        "prisma_lock_break",
+        False,
+        "Break a deploy lock held by another run (only when that run is known to be gone).",
+        boolean,
+    ),
+    # --- Lifecycle files -----------------------------------------------------------
+    Setting(
+        "logs_service",
+        "all",
+        "logs.py: which service's logs: 'all', 'prisma-db' or 'prisma-database'.",
+        one_of("all", "prisma-db", "prisma-database"),
+    ),
+    Setting("logs_lines", 100, "logs.py: last N lines of each service.", integer(1, 100000)),
+    Setting(
+        "logs_since",
+        None,
+        "logs.py: only lines since this time: a duration ('10m', '2h') or a timestamp "
+        "('2026-11-28T10:00:00').",
+        optional(
+            matching(
+                r"[0-9]+[smhd]|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9:]+)?)?",
+                "a duration such as '10m' or a timestamp such as '2026-11-28T10:00:00'",
+            )
+        ),
+    ),
+    Setting("logs_follow", False, "logs.py: keep following new lines (Ctrl-C ends).", boolean),
+    Setting(
+        "status_format",
+        "table",
+        "status.py: 'table' for people, 'json' for scripts (one JSON object per host).",
+        one_of("table", "json"),
+    ),
+    Setting(
+        "nuke_confirm",
+        None,
+        "nuke.py: consent to wipe a host's database; must equal the host's name.",
+        optional(matching(r".+", "the host's name")),
+    ),
+    Setting(
+        "nuke_backup",
+        True,
+        "nuke.py: take a database backup before wiping (false skips it).",
+        boolean,
+    ),
+    Setting(
+        "backup_keep",
+        7,
+        "backup.py: backups kept on the host (older ones are deleted; local copies stay).",
+        integer(1, 1000),
+    ),
+    Setting(
+        "restore_file",
+        None,
+        "restore.py: the local dump to load (a .sql.gz made by backup.py, with its .sha256).",
+        optional(matching(r".+\.sql\.gz", "a path to a .sql.gz file made by backup.py")),
+    ),
+    Setting(
+        "restore_confirm",
+        None,
+        "restore.py: consent to overwrite the databases in the dump; must equal the host's name.",
+        optional(matching(r".+", "the host's name")),
+    ),
     # --- Secrets: None means generated once and kept in the local secret store ------
     Setting(
         "prisma_db_password",
@@ -321,6 +384,17 @@ class Settings:
     prisma_db_name: str
     prisma_db_debug_port: int | None
     prisma_health_timeout: int
+    prisma_lock_break: bool
+    logs_service: str
+    logs_lines: int
+    logs_since: str | None
+    logs_follow: bool
+    status_format: str
+    nuke_confirm: str | None
+    nuke_backup: bool
+    backup_keep: int
+    restore_file: str | None
+    restore_confirm: str | None
     prisma_db_password: HiddenValue | None
     prisma_schema_manager_secret: HiddenValue | None
     prisma_cluster_public_key: HiddenValue | None

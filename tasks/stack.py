@@ -17,7 +17,13 @@ from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
 from tasks.facts import HostSnapshot, HostState, PathState, StackFiles, StackFilesState
 from tasks.operations import already_converged, server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
-from tasks.secrets import SecretResolver, SecretStore, StackSecrets, secrets_root
+from tasks.secrets import (
+    SecretResolver,
+    SecretStore,
+    StackSecrets,
+    known_secret_values,
+    secrets_root,
+)
 from tasks.settings import Settings
 
 COMPOSE_TEMPLATE = Path(__file__).resolve().parent.parent / "files" / "docker-compose.yml.j2"
@@ -70,7 +76,7 @@ def stack_secrets(settings: Settings, files: StackFilesState | None = None) -> S
 
     store = SecretStore(secrets_root(), settings.host_name)
     secrets = SecretResolver(settings, store, host_has_stack).resolve()
-    register_secrets(secrets.raw_values())
+    register_secrets(secrets.raw_values() + known_secret_values(settings))
     return secrets
 
 

@@ -1,0 +1,12 @@
+"""`prisma local nuke`: back up, then kill, down (volumes, orphans), up: an empty database.
+Refuses without consent naming the host: `--data nuke_confirm=<host name>`.
+`pyinfra inventories/<x>.py nuke.py --data nuke_confirm=<host name>`"""
+
+from tasks.lifecycle import nuke_stack
+from tasks.lock import lock_host, unlock_host
+from tasks.settings import current_settings
+
+settings = current_settings()
+lock_host(settings, "nuke.py")
+nuke_stack(settings)
+unlock_host(settings)

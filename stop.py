@@ -1,0 +1,11 @@
+"""`prisma local stop`: stop the containers; they, the volume and the data are kept.
+Already stopped: no change. `pyinfra inventories/<x>.py stop.py`"""
+
+from tasks.lifecycle import stop_stack
+from tasks.lock import lock_host, unlock_host
+from tasks.settings import current_settings
+
+settings = current_settings()
+lock_host(settings, "stop.py")
+stop_stack(settings)
+unlock_host(settings)

@@ -1,0 +1,12 @@
+"""`prisma local upgrade`: pull the configured tags, recreate only services whose image
+changed, roll back automatically if Prisma does not answer. The database volume is never
+touched. `pyinfra inventories/<x>.py upgrade.py`"""
+
+from tasks.lock import lock_host, unlock_host
+from tasks.settings import current_settings
+from tasks.upgrade import upgrade_stack
+
+settings = current_settings()
+lock_host(settings, "upgrade.py")
+upgrade_stack(settings)
+unlock_host(settings)
