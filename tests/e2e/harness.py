@@ -398,6 +398,27 @@ class PyinfraRun:
         return self.result["totals"]["success"]
 
 
+def pyinfra_command(
+    inventory: str,
+    deploy_file: str,
+    data: dict[str, object] | None = None,
+    flags: tuple[str, ...] = ("-y", "--json"),
+) -> list[str]:
+    arguments = [sys.executable, "-m", "pyinfra", *flags, inventory, deploy_file]
+    for key, value in (data or {}).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        arguments += ["--data", f"{key}={text}"]
+    return arguments
+
+
+def pyinfra_environment(environment: dict[str, str]) -> dict[str, str]:
+    """This process's environment without PRISMA_* settings, plus the given ones."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PRISMA_")}
+    env.update(environment)
+    env["PYINFRA_PROGRESS"] = "off"
+    return env
+
+
 def run_pyinfra(
     inventory: str,
     deploy_file: str,
@@ -407,14 +428,12 @@ def run_pyinfra(
     timeout: float = 900,
 ) -> PyinfraRun:
     """Run the real pyinfra CLI from the project root, as a user would."""
-    arguments = [sys.executable, "-m", "pyinfra", *flags, inventory, deploy_file]
-    for key, value in (data or {}).items():
-        text = value if isinstance(value, str) else json.dumps(value)
-        arguments += ["--data", f"{key}={text}"]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PRISMA_")}
-    env.update(environment)
-    env["PYINFRA_PROGRESS"] = "off"
     result = subprocess.run(
-        arguments, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        pyinfra_command(inventory, deploy_file, data, flags),
+        cwd=PROJECT_ROOT,
+        env=pyinfra_environment(environment),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return PyinfraRun(result.returncode, result.stdout, result.stderr)

@@ -1,0 +1,293 @@
+"""
+The lifecycle deploy files end to end on one deployed Debian 13 host, through the real
+pyinfra CLI. The tests of this module share the host and run in order.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e import harness
+
+pytestmark = pytest.mark.e2e
+
+UPGRADE = (
+    "Upgrade the Prisma stack | "
+    "Pull the tags; recreate what changed; roll back if Prisma does not answer"
+)
+ROLLBACK = "Roll the Prisma stack back | Return to the images recorded before the last upgrade"
+
+
+def get(host, path: str) -> str:
+    try:
+        with urllib.request.urlopen(host.url(4466, path), timeout=10) as response:
+            return response.read().decode()
+    except OSError as error:
+        return f"unreachable: {error}"
+
+
+def states(deployer) -> dict[str, str]:
+    lines = deployer.host.exec(
+        "docker ps -a --filter label=com.docker.compose.project=prisma "
+        "--format '{{.Label \"com.docker.compose.service\"}} {{.State}}'"
+    ).stdout.splitlines()
+    return dict(line.split() for line in lines if line.strip())
+
+
+def row_count(deployer, table: str) -> int:
+    return int(deployer.mysql(f"SELECT COUNT(*) FROM graphcool.{table};").strip())
+
+
+@pytest.fixture(scope="module")
+def deployed(deployer, tmp_path_factory):
+    deployer.backups_dir = tmp_path_factory.mktemp("backups")
+    result = deployer.run()
+    assert result.returncode == 0, result.output
+    deployer.mysql(
+        "CREATE TABLE graphcool.Kept (id INT PRIMARY KEY);"
+        "INSERT INTO graphcool.Kept VALUES (1), (2), (3);"
+    )
+    return deployer
+
+
+def run(deployer, deploy_file: str, flags=("-y", "--json"), **data):
+    environment = {"PRISMA_BACKUP_DIR": str(deployer.backups_dir)}
+    return deployer.run(deploy_file, flags=flags, environment=environment, **data)
+
+
+def test_stop_keeps_data_and_start_brings_it_back(deployed):
+    stopped = run(deployed, "stop.py")
+    assert stopped.returncode == 0, stopped.output
+    assert states(deployed) == {"prisma-db": "exited", "prisma-database": "exited"}
+    assert run(deployed, "stop.py").total_changes == 0
+
+    started = run(deployed, "start.py")
+    assert started.returncode == 0, started.output
+    assert states(deployed) == {"prisma-db": "running", "prisma-database": "running"}
+    assert get(deployed.host, "/status") == "OK"
+    assert row_count(deployed, "Kept") == 3
+    assert run(deployed, "start.py").total_changes == 0
+
+
+def test_logs_show_both_services_with_the_host_name(deployed):
+    result = run(deployed, "logs.py", flags=("-y",), logs_lines=20)
+    assert result.returncode == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if f"[{deployed.host.address}]" in line]
+    assert any("prisma-db" in line and "ready for connections" in line for line in lines)
+    assert any("prisma-database" in line and "listening on 4466" in line for line in lines)
+
+    only_db = run(deployed, "logs.py", flags=("-y",), logs_service="prisma-db", logs_lines=5)
+    assert "prisma-database-1" not in only_db.stderr
+    assert deployed.secret("db_password") not in result.output
+
+
+def test_status_json_matches_the_host(deployed):
+    result = run(deployed, "status.py", flags=("-y",), status_format="json")
+    assert result.returncode == 0, result.output
+    (document,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert document["host"] == deployed.host.address
+    assert document["status_ok"] is True
+    services = {service["service"]: service for service in document["services"]}
+    assert set(services) == {"prisma-db", "prisma-database"}
+    for name, service in services.items():
+        actual = deployed.host.exec(
+            "docker inspect --format '{{.State.Status}} {{.Image}}' "
+            f"$(docker ps -q --filter label=com.docker.compose.service={name})"
+        ).stdout.split()
+        assert [service["state"], service["image_id"]] == actual
+        assert service["uptime_seconds"] >= 0
+        assert service["digest"].startswith("sha256:")
+    assert services["prisma-db"]["health"] == "healthy"
+
+    table = run(deployed, "status.py", flags=("-y",))
+    assert "SERVICE" in table.stderr and "prisma-database" in table.stderr
+    assert f"GET {'http://127.0.0.1:4466/status'}: OK" in table.stderr
+
+
+def test_upgrade_recreates_only_the_changed_service_and_keeps_data(deployed, stand_in_images):
+    database_before = deployed.container_id("prisma-db")
+    assert get(deployed.host, "/version") == "1.0"
+    deployed.host.push(stand_in_images.prisma_next, "prisma:1.0")  # a new build, same tag
+
+    result = run(deployed, "upgrade.py")
+
+    assert result.returncode == 0, result.output
+    assert UPGRADE in result.changed_operations
+    assert get(deployed.host, "/version") == "1.1"
+    assert deployed.container_id("prisma-db") == database_before
+    assert row_count(deployed, "Kept") == 3
+    assert (
+        "prisma-database sha256:" in deployed.host.exec("cat /opt/prisma/.previous-images").stdout
+    )
+
+    again = run(deployed, "upgrade.py")
+    assert again.returncode == 0, again.output
+    assert again.total_changes == 0
+
+
+def test_rollback_returns_to_the_recorded_image(deployed):
+    result = run(deployed, "rollback.py")
+    assert result.returncode == 0, result.output
+    assert ROLLBACK in result.changed_operations
+    assert get(deployed.host, "/version") == "1.0"
+    assert run(deployed, "rollback.py").total_changes == 0
+    # deploy.py agrees with the rolled-back state.
+    assert run(deployed, "deploy.py").total_changes == 0
+
+
+def test_an_upgrade_that_never_answers_is_rolled_back(deployed, stand_in_images):
+    old_image = deployed.host.exec(
+        "docker inspect --format '{{.Image}}' prisma-prisma-database-1"
+    ).stdout.strip()
+    deployed.host.push(stand_in_images.prisma_broken, "prisma:1.0")
+
+    result = run(deployed, "upgrade.py", flags=("-y",), prisma_health_timeout=15)
+
+    assert result.returncode != 0
+    assert "rolled back to the previous images; the server answers again" in result.output
+    assert get(deployed.host, "/status") == "OK"
+    assert get(deployed.host, "/version") == "1.0"
+    now = deployed.host.exec("docker inspect --format '{{.Image}}' prisma-prisma-database-1")
+    assert now.stdout.strip() == old_image
+    assert row_count(deployed, "Kept") == 3
+
+
+def test_nuke_without_consent_refuses_and_changes_nothing(deployed):
+    database_before = deployed.container_id("prisma-db")
+
+    refused = run(deployed, "nuke.py", flags=("-y",))
+    wrong = run(deployed, "nuke.py", flags=("-y",), nuke_confirm="some-other-host")
+
+    for result in (refused, wrong):
+        assert result.returncode != 0
+        assert f"--data nuke_confirm={deployed.host.address}" in result.output
+    assert deployed.container_id("prisma-db") == database_before
+    assert row_count(deployed, "Kept") == 3
+    assert not list(deployed.backups_dir.rglob("*.sql.gz"))
+
+
+def test_nuke_with_consent_leaves_an_empty_database_and_a_backup(deployed):
+    deployed.counts_before_nuke = {
+        table: row_count(deployed, table) for table in ("Kept", "DoubleConnection")
+    }
+
+    result = run(deployed, "nuke.py", nuke_confirm=deployed.host.address)
+
+    assert result.returncode == 0, result.output
+    (dump,) = list(deployed.backups_dir.rglob("*.sql.gz"))
+    checksum = dump.with_name(dump.name + ".sha256").read_text().split()[0]
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"
+    on_host = deployed.host.exec(f"sha256sum /opt/prisma/backups/{dump.name}").stdout.split()[0]
+    assert on_host == checksum
+    tables = deployed.mysql("SHOW TABLES IN graphcool;").split()
+    assert "Kept" not in tables
+    assert get(deployed.host, "/status") == "OK"
+    deployed.dump = dump
+
+
+def test_restore_brings_the_same_row_counts_back(deployed):
+    refused = run(deployed, "restore.py", flags=("-y",), restore_file=str(deployed.dump))
+    assert refused.returncode != 0
+    assert f"restore_confirm={deployed.host.address}" in refused.output
+
+    result = run(
+        deployed,
+        "restore.py",
+        restore_file=str(deployed.dump),
+        restore_confirm=deployed.host.address,
+    )
+
+    assert result.returncode == 0, result.output
+    counts = {table: row_count(deployed, table) for table in ("Kept", "DoubleConnection")}
+    assert counts == deployed.counts_before_nuke
+
+
+def test_a_damaged_dump_is_refused_before_the_host_is_touched(deployed, tmp_path):
+    damaged = tmp_path / deployed.dump.name
+    damaged.write_bytes(deployed.dump.read_bytes()[:-10])
+    damaged.with_name(damaged.name + ".sha256").write_text(
+        deployed.dump.with_name(deployed.dump.name + ".sha256").read_text()
+    )
+    result = run(
+        deployed,
+        "restore.py",
+        flags=("-y",),
+        restore_file=str(damaged),
+        restore_confirm=deployed.host.address,
+    )
+    assert result.returncode != 0
+    assert "does not match its checksum" in result.output
+
+
+def test_two_concurrent_runs_do_not_interleave(deployed):
+    slow = subprocess.Popen(
+        [
+            *harness.pyinfra_command(
+                "inventories/do.py",
+                "deploy.py",
+                {**deployed.data, "prisma_java_heap": "640m"},
+                ("-y",),
+            )
+        ],
+        cwd=harness.PROJECT_ROOT,
+        env=harness.pyinfra_environment(deployed.environment),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if (
+                deployed.host.exec("test -d /run/lock/prisma-deploy-prisma", check=False).returncode
+                == 0
+            ):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the first run never took the lock")
+        second = run(deployed, "deploy.py", flags=("-y",), prisma_java_heap="768m")
+    finally:
+        first_output, _ = slow.communicate(timeout=300)
+
+    assert slow.returncode == 0, first_output
+    assert second.returncode != 0
+    assert "the host is locked by another run" in second.output
+    assert "file=deploy.py" in second.output
+    env = deployed.host.exec(
+        "docker inspect --format '{{json .Config.Env}}' prisma-prisma-database-1"
+    ).stdout
+    assert "-Xmx640m" in env  # the first run's setting, untouched by the second
+    deployed.data["prisma_java_heap"] = "640m"
+
+
+def test_a_lock_left_by_a_dead_run_is_broken_and_others_need_consent(deployed):
+    dead = (
+        f"someone@{socket.gethostname()} pid=999999 run=deadbeef "
+        "since=2026-01-01T00:00:00Z file=deploy.py"
+    )
+    deployed.host.exec(
+        "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
+        input=dead + "\n",
+    )
+    result = run(deployed, "deploy.py", flags=("-y",))
+    assert result.returncode == 0, result.output
+    assert "its run is gone" in result.output
+
+    elsewhere = "ci@build-box pid=1 run=cafe since=2026-01-01T00:00:00Z file=upgrade.py"
+    deployed.host.exec(
+        "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
+        input=elsewhere + "\n",
+    )
+    refused = run(deployed, "deploy.py", flags=("-y",))
+    assert refused.returncode != 0
+    assert "ci@build-box" in refused.output and "prisma_lock_break=true" in refused.output
+    broken = run(deployed, "deploy.py", flags=("-y",), prisma_lock_break=True)
+    assert broken.returncode == 0, broken.output
+    assert deployed.host.exec("test -e /run/lock/prisma-deploy-prisma", check=False).returncode != 0
