@@ -45,10 +45,14 @@ def local_backup_dir(host_name: str, environ=os.environ) -> Path:
 
 
 def backup_command(paths: StackPaths, keep: int) -> str:
+    return f"bash -c {shlex.quote(backup_script(paths, keep))}"
+
+
+def backup_script(paths: StackPaths, keep: int) -> str:
     """Dump, compress, checksum and prune on the host; print `backup <file> <sha256>`."""
     directory = shlex.quote(host_backup_dir(paths))
     excluded = "|".join(SYSTEM_SCHEMAS)
-    script = f"""
+    return f"""
 set -euo pipefail
 umask 077
 mkdir -p {directory}
@@ -64,7 +68,6 @@ ls -1t {directory}/{paths.project}-*.sql.gz | tail -n +{keep + 1} | while read -
 done
 echo "backup $file $(cut -d' ' -f1 "$file.sha256")"
 """
-    return f"bash -c {shlex.quote(script)}"
 
 
 def restore_command(remote_file: str, sha256: str) -> str:

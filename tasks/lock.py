@@ -44,8 +44,9 @@ def holder_line(deploy_file: str) -> str:
 def take_command(path: str, holder: str) -> str:
     quoted = shlex.quote(path)
     return (
-        f"mkdir -p {LOCK_ROOT} && if mkdir {quoted} 2>/dev/null; then printf '%s\\n' {shlex.quote(holder)} "
-        f"> {quoted}/holder && echo taken; else echo held; cat {quoted}/holder 2>/dev/null; fi"
+        f"mkdir -p {LOCK_ROOT} && if mkdir {quoted} 2>/dev/null; "
+        f"then printf '%s\\n' {shlex.quote(holder)} > {quoted}/holder && echo taken; "
+        f"else echo held; cat {quoted}/holder 2>/dev/null; fi"
     )
 
 
