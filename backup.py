@@ -1,11 +1,13 @@
 """A consistent dump of the databases, kept on the host (last backup_keep) and downloaded
 to backups/<host>/ with its checksum. `pyinfra inventories/<x>.py backup.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import back_up_database
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
-settings = current_settings()
-lock_host(settings, "backup.py")
-back_up_database(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "backup.py")
+    back_up_database(settings)
+    unlock_host(settings)

@@ -1,8 +1,10 @@
 """`prisma cluster logs`: the services' logs, each line prefixed with its host.
 Settings: logs_service, logs_lines, logs_since, logs_follow. `pyinfra inventories/<x>.py logs.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import show_logs
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
 # Reading logs changes nothing and may follow them for hours: it takes no deploy lock.
-show_logs(current_settings())
+with refusal_stops_only_this_host():
+    show_logs(prepare_host())

@@ -2,11 +2,13 @@
 Refuses without consent naming the host: `--data nuke_confirm=<host name>`.
 `pyinfra inventories/<x>.py nuke.py --data nuke_confirm=<host name>`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import nuke_stack
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
-settings = current_settings()
-lock_host(settings, "nuke.py")
-nuke_stack(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "nuke.py")
+    nuke_stack(settings)
+    unlock_host(settings)

@@ -1,11 +1,13 @@
 """Return to the images recorded before the last upgrade.py. Already there: no change.
 `pyinfra inventories/<x>.py rollback.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 from tasks.upgrade import roll_back_stack
 
-settings = current_settings()
-lock_host(settings, "rollback.py")
-roll_back_stack(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "rollback.py")
+    roll_back_stack(settings)
+    unlock_host(settings)

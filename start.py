@@ -1,11 +1,13 @@
 """`prisma local start`: bring the deployed stack back up and wait until Prisma answers.
 Already running: no change. `pyinfra inventories/<x>.py start.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import start_stack
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
-settings = current_settings()
-lock_host(settings, "start.py")
-start_stack(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "start.py")
+    start_stack(settings)
+    unlock_host(settings)

@@ -2,8 +2,10 @@
 `--data status_format=json` prints one JSON object per host on stdout.
 `pyinfra inventories/<x>.py status.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import report_status
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
 # Reading the status changes nothing: it takes no deploy lock.
-report_status(current_settings())
+with refusal_stops_only_this_host():
+    report_status(prepare_host())

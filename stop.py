@@ -1,11 +1,13 @@
 """`prisma local stop`: stop the containers; they, the volume and the data are kept.
 Already stopped: no change. `pyinfra inventories/<x>.py stop.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import stop_stack
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 
-settings = current_settings()
-lock_host(settings, "stop.py")
-stop_stack(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "stop.py")
+    stop_stack(settings)
+    unlock_host(settings)

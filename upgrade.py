@@ -2,11 +2,13 @@
 changed, roll back automatically if Prisma does not answer. The database volume is never
 touched. `pyinfra inventories/<x>.py upgrade.py`"""
 
+from tasks.errors import refusal_stops_only_this_host
 from tasks.lock import lock_host, unlock_host
-from tasks.settings import current_settings
+from tasks.settings import prepare_host
 from tasks.upgrade import upgrade_stack
 
-settings = current_settings()
-lock_host(settings, "upgrade.py")
-upgrade_stack(settings)
-unlock_host(settings)
+with refusal_stops_only_this_host():
+    settings = prepare_host()
+    lock_host(settings, "upgrade.py")
+    upgrade_stack(settings)
+    unlock_host(settings)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pyinfra import logger
 from pyinfra.api import FileUploadCommand, FunctionCommand, operation
-from pyinfra.api.exceptions import PyinfraError
 
 from tasks.commands import StackPaths
+from tasks.errors import HostRefused
 from tasks.operations import connector_arguments, run_quietly
 from tasks.redaction import redact
 
@@ -31,7 +31,7 @@ DB_CONTAINER = "prisma-db"
 _AS_ROOT = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec'
 
 
-class BackupError(PyinfraError):
+class BackupError(HostRefused):
     """A dump to restore is missing or does not match its checksum."""
 
 

@@ -204,3 +204,20 @@ def status_report(paths: StackPaths, url: str) -> str:
         f"printf 'images '; {DOCKER_API} http://localhost/images/json; echo; "
         f"{http_status_line(url)}"
     )
+
+
+FIREWALL_SCRIPT = "/usr/local/sbin/prisma-firewall"
+FIREWALL_UNIT = "/etc/systemd/system/prisma-firewall.service"
+FIREWALL_CONFIG = "/etc/default/prisma-firewall"
+FIREWALL_PATHS = [FIREWALL_SCRIPT, FIREWALL_UNIT, FIREWALL_CONFIG]
+
+
+def firewall_state() -> str:
+    """The firewall's files, its service, and `fw-rules` when its chains are hooked in."""
+    return (
+        f"{path_states(FIREWALL_PATHS)}; "
+        "systemctl is-enabled --quiet prisma-firewall 2>/dev/null && echo fw-enabled; "
+        "systemctl is-active --quiet prisma-firewall 2>/dev/null && echo fw-active; "
+        "iptables -w -C INPUT -j PRISMA-INPUT 2>/dev/null "
+        "&& iptables -w -C DOCKER-USER -j PRISMA-DOCKER 2>/dev/null && echo fw-rules; true"
+    )

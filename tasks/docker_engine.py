@@ -12,10 +12,10 @@ from io import StringIO
 
 from pyinfra import host, logger
 from pyinfra.api import deploy
-from pyinfra.api.exceptions import PyinfraError
 from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, systemd, sysvinit
 
+from tasks.errors import HostRefused
 from tasks.facts import EngineState, Platform
 from tasks.operations import already_converged
 from tasks.settings import Settings
@@ -59,7 +59,7 @@ DISTRO_PACKAGES = {
 PREREQUISITES = ("ca-certificates", "curl")
 
 
-class UnsupportedPlatformError(PyinfraError):
+class UnsupportedPlatformError(HostRefused):
     """The host's OS or Docker source cannot be handled; nothing was changed."""
 
 

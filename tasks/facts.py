@@ -126,8 +126,16 @@ class StackState:
 
 
 @dataclass(frozen=True)
+class FirewallState:
+    enabled: bool = False
+    active: bool = False
+    rules_hooked: bool = False
+
+
+@dataclass(frozen=True)
 class HostSnapshot:
     engine: EngineState = field(default_factory=EngineState)
+    firewall: FirewallState = field(default_factory=FirewallState)
     files: StackFilesState = field(default_factory=StackFilesState)
     stack: StackState = field(default_factory=StackState)
     status_body: str = ""
@@ -203,7 +211,7 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             paths[path] = state
         elif tag == "init" and words:
             flags.add(words[0])
-        elif tag in ("enabled", "active", "volume"):
+        elif tag in ("enabled", "active", "volume", "fw-enabled", "fw-active", "fw-rules"):
             flags.add(tag)
         elif tag == "hash" and len(words) == 2:
             hashes[words[0]] = words[1]
@@ -222,6 +230,11 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             systemd="systemd" in flags,
             enabled="enabled" in flags,
             active="active" in flags,
+        ),
+        firewall=FirewallState(
+            enabled="fw-enabled" in flags,
+            active="fw-active" in flags,
+            rules_hooked="fw-rules" in flags,
         ),
         files=StackFilesState(paths, volume="volume" in flags),
         stack=StackState(hashes, tuple(containers), images),
@@ -247,6 +260,7 @@ class HostState(FactBase[HostSnapshot]):
         return "; ".join(
             [
                 commands.engine_state(packages, engine_paths),
+                commands.firewall_state(),
                 commands.stack_files_state(paths),
                 commands.stack_state(paths),
                 commands.http_status_line(url),
@@ -312,3 +326,20 @@ class HttpBody(FactBase[str]):
     @override
     def process(self, output) -> str:
         return parse_snapshot(output).status_body
+
+
+class PasswordlessSudo(FactBase[bool]):
+    """Whether the connecting user may run sudo without a password (run without sudo)."""
+
+    @override
+    def command(self) -> str:
+        return "sudo -n true >/dev/null 2>&1 && echo yes || echo no"
+
+    @override
+    @staticmethod
+    def default() -> bool:
+        return False
+
+    @override
+    def process(self, output) -> bool:
+        return "yes" in output

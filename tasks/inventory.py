@@ -55,6 +55,8 @@ def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
         # The first contact records the host key; a changed key stops the run.
         "ssh_known_hosts_file": known_hosts,
         "ssh_strict_host_key_checking": "accept-new",
+        # Droplets face the internet: only SSH and Prisma get in unless a host says otherwise.
+        "prisma_firewall": True,
     }
     if environ.get("PRISMA_SSH_KEY"):
         data["ssh_key"] = environ["PRISMA_SSH_KEY"]

@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 import click
 from pyinfra import host, state
 from pyinfra.api import StringCommand, deploy, operation
-from pyinfra.api.exceptions import PyinfraError
 
 from tasks import commands
 from tasks.backup import database_backed_up, database_restored, local_backup_dir, verified_dump
 from tasks.commands import SERVICES, StackPaths
+from tasks.errors import HostRefused
 from tasks.facts import ComposeStack, StackFiles, normalize_reference
 from tasks.operations import connector_arguments, failure, server_answers, stack_converged
 from tasks.redaction import redact, register_secrets
@@ -26,11 +26,11 @@ from tasks.settings import Settings
 from tasks.stack import service_images
 
 
-class NoStackError(PyinfraError):
+class NoStackError(HostRefused):
     """The host has no deployed stack to act on."""
 
 
-class ConsentError(PyinfraError):
+class ConsentError(HostRefused):
     """A destructive action was asked for without the consent that names the host."""
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyinfra.api import HiddenValue
-from pyinfra.api.exceptions import PyinfraError
 
+from tasks.errors import HostRefused
 from tasks.settings import Settings
 
 SECRETS_DIR_ENV = "PRISMA_SECRETS_DIR"
@@ -31,7 +31,7 @@ CLUSTER_PUBLIC_KEY_FILE = "cluster_public_key.pem"
 CLUSTER_PRIVATE_KEY_FILE = "cluster_private_key.pem"
 
 
-class SecretsError(PyinfraError):
+class SecretsError(HostRefused):
     """A secret cannot be resolved without risking the data; the message says what to do."""
 
 

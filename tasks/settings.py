@@ -18,12 +18,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from pyinfra.api import HiddenValue
-from pyinfra.api.exceptions import PyinfraError
+
+from tasks.errors import HostRefused
 
 OUR_PREFIXES = ("docker_", "prisma_", "nuke_", "backup_", "restore_", "logs_", "status_")
 
 
-class SettingsError(PyinfraError):
+class SettingsError(HostRefused):
     """Bad host data: the message names the setting and what it expects."""
 
 
@@ -88,6 +89,12 @@ def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
     return value
+
+
+def port_list(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        raise ValueError("a list of ports, e.g. [9100]")
+    return [port(item) for item in value]
 
 
 def ip_address(value: Any) -> str:
@@ -268,6 +275,20 @@ SETTINGS: tuple[Setting, ...] = (
         integer(1, 3600),
     ),
     Setting(
+        "prisma_firewall",
+        False,
+        "Firewall: only SSH, the Prisma port and prisma_firewall_extra_ports reachable from "
+        "outside, enforced where Docker honours it (DOCKER-USER); needs systemd. On by "
+        "default in inventories/do.py.",
+        boolean,
+    ),
+    Setting(
+        "prisma_firewall_extra_ports",
+        [],
+        "Firewall: more TCP ports to let in (e.g. a monitoring agent).",
+        port_list,
+    ),
+    Setting(
         "prisma_lock_break",
         False,
         "Break a deploy lock held by another run (only when that run is known to be gone).",
@@ -356,6 +377,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+# Values from the Prisma 1.1 Docker document and its examples: public, never secret.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"MUCHSECRET", "SECRET_1", "SECRET_2", "graphcool", "PUBLIC_KEY", "secret", "password"}
+)
+
 SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
@@ -384,6 +410,8 @@ class Settings:
     prisma_db_name: str
     prisma_db_debug_port: int | None
     prisma_health_timeout: int
+    prisma_firewall: bool
+    prisma_firewall_extra_ports: list
     prisma_lock_break: bool
     logs_service: str
     logs_lines: int
@@ -454,6 +482,25 @@ def validate(host_name: str, data: Mapping[str, Any]) -> dict:
                 f"got {_describe(raw, spec.secret)}"
             ) from None
 
+    ssh_ports = {22, data.get("ssh_port") or 22}
+    if values["prisma_port"] in ssh_ports:
+        raise SettingsError(
+            f"host {host_name}: setting 'prisma_port' must not be an SSH port "
+            f"({', '.join(map(str, sorted(ssh_ports)))}), got {values['prisma_port']}"
+        )
+    for name in ("prisma_db_password", "prisma_schema_manager_secret"):
+        secret = values[name]
+        if secret is not None and secret.unmask() in KNOWN_DEFAULT_SECRETS:
+            raise SettingsError(
+                f"host {host_name}: setting '{name}' is a published example value; "
+                "leave it unset to generate one, or give a secret of your own"
+            )
+    manager = values["prisma_schema_manager_secret"]
+    if manager is not None and len(manager.unmask()) < 16:
+        raise SettingsError(
+            f"host {host_name}: setting 'prisma_schema_manager_secret' must be at least "
+            "16 characters: it guards the management API"
+        )
     debug_port = values["prisma_db_debug_port"]
     if debug_port is not None and debug_port == values["prisma_port"]:
         raise SettingsError(
@@ -470,11 +517,23 @@ def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     return Settings(host_name=host_name, **{k: v for k, v in values.items() if k in names})
 
 
-def current_settings() -> Settings:
-    """The validated settings of the host pyinfra is preparing."""
+def prepare_host() -> Settings:
+    """The validated settings of the host pyinfra is preparing, after checking that this
+    run can act on it as root (directly, or through passwordless sudo)."""
     from pyinfra import host
 
-    return load_settings(host.name, host.data.dict())
+    from tasks.facts import PasswordlessSudo
+
+    data = host.data.dict()
+    settings = load_settings(host.name, data)
+    if data.get("_sudo") and not host.get_fact(PasswordlessSudo, _sudo=False):
+        user = data.get("ssh_user") or "this user"
+        raise SettingsError(
+            f"host {host.name}: {user} cannot run sudo without a password, and this deploy "
+            f"needs root; allow it (a line '{user} ALL=(ALL) NOPASSWD:ALL' in "
+            f"/etc/sudoers.d/{user}) or connect as root (PRISMA_SSH_USER=root)"
+        )
+    return settings
 
 
 def settings_table() -> str:

@@ -114,6 +114,8 @@ def stack_data(host: TestHost, images: StandInImages) -> dict[str, object]:
         "prisma_db_image": host.push(images.database, "mariadb:11"),
         "prisma_image": host.push(images.prisma, "prisma:1.0"),
         "prisma_health_timeout": 120,
+        # The test registry lives in the host's network namespace: let the pushes in.
+        "prisma_firewall_extra_ports": [harness.REGISTRY_PORT_IN_HOST],
     }
 
 

@@ -1,0 +1,120 @@
+"""
+The droplet firewall end to end: a port published by a container but not allowed is
+refused from outside the host, the Prisma port answers, SSH keeps working, and the
+rules survive a Docker restart and a reboot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e import harness
+from tests.e2e.conftest import Deployer, stack_data
+
+pytestmark = pytest.mark.e2e
+
+OTHER_PORT = 3307  # a port some other container publishes on the host
+
+
+def greeting(port: int) -> bytes:
+    """What a client connecting to 127.0.0.1:port gets first (MySQL greets at once)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.settimeout(5)
+            return connection.recv(64)
+    except OSError:
+        return b""
+
+
+def wait_for_greeting(port: int, present: bool, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if bool(greeting(port)) == present:
+            return True
+        time.sleep(1)
+    return False
+
+
+def status(host) -> str:
+    for _attempt in range(60):
+        try:
+            with urllib.request.urlopen(host.url(4466, "/status"), timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(1)
+    return "unreachable"
+
+
+@pytest.fixture(scope="module")
+def guarded(stand_in_images, ssh_key, tmp_path_factory):
+    host = harness.start_test_host(ssh_key[1], publish=(4466, 3306, 3366, OTHER_PORT))
+    secrets_dir = tmp_path_factory.mktemp("firewall-secrets")
+    shutil.rmtree(secrets_dir)
+    deployer = Deployer(host, ssh_key[0], secrets_dir, stack_data(host, stand_in_images))
+    yield deployer
+    if not os.environ.get("PRISMA_E2E_KEEP"):
+        host.remove()
+
+
+def test_without_the_firewall_another_published_port_is_reachable(guarded):
+    result = guarded.run(prisma_firewall=False)
+    assert result.returncode == 0, result.output
+    guarded.host.exec(
+        "docker run -d --name other --restart always -p 3307:3306 -e MYSQL_ROOT_PASSWORD=x "
+        f"{guarded.data['prisma_db_image']}"
+    )
+    assert wait_for_greeting(guarded.host.published[OTHER_PORT], present=True)
+
+
+def test_the_firewall_lets_in_only_ssh_and_prisma(guarded):
+    result = guarded.run()  # inventories/do.py turns the firewall on
+    assert result.returncode == 0, result.output
+    assert "Configure the firewall | Apply the firewall now and at every boot" in (
+        result.changed_operations
+    )
+
+    assert greeting(guarded.host.published[OTHER_PORT]) == b""
+    assert status(guarded.host) == "OK"
+    # SSH still works: the next run connects and has nothing to do.
+    again = guarded.run()
+    assert again.returncode == 0, again.output
+    assert again.total_changes == 0
+    rules = guarded.host.exec("iptables -S PRISMA-INPUT").stdout.splitlines()
+    ssh_rule = rules.index("-A PRISMA-INPUT -p tcp -m tcp --dport 22 -j RETURN")
+    assert ssh_rule < rules.index("-A PRISMA-INPUT -p tcp -j REJECT --reject-with tcp-reset")
+
+
+def test_rules_survive_a_docker_restart_and_a_reboot(guarded):
+    guarded.host.exec("systemctl restart docker")
+    assert status(guarded.host) == "OK"
+    assert wait_for_greeting(guarded.host.published[OTHER_PORT], present=False, seconds=5)
+
+    guarded.host.restart()
+    assert status(guarded.host) == "OK"  # the stack came back by itself
+    assert guarded.host.exec("docker ps -q --filter name=other").stdout.strip()  # running
+    assert greeting(guarded.host.published[OTHER_PORT]) == b""
+    after_reboot = guarded.run()
+    assert after_reboot.returncode == 0, after_reboot.output
+    assert after_reboot.total_changes == 0
+
+
+def test_rules_flushed_by_hand_are_put_back(guarded):
+    guarded.host.exec("iptables -D DOCKER-USER -j PRISMA-DOCKER")
+    assert wait_for_greeting(guarded.host.published[OTHER_PORT], present=True)
+    result = guarded.run()
+    assert result.returncode == 0, result.output
+    assert greeting(guarded.host.published[OTHER_PORT]) == b""
+
+
+def test_turning_the_firewall_off_removes_it(guarded):
+    result = guarded.run(prisma_firewall=False)
+    assert result.returncode == 0, result.output
+    assert wait_for_greeting(guarded.host.published[OTHER_PORT], present=True)
+    assert guarded.host.exec("iptables -S PRISMA-INPUT", check=False).returncode != 0
+    assert guarded.run(prisma_firewall=False).total_changes == 0
