@@ -79,12 +79,15 @@ def compose_up(paths: StackPaths) -> str:
     """`compose up`, then record which files it converged to and the hashes it used.
 
     The record lets the next run skip `compose config` (the slowest part of reading the
-    stack) while docker-compose.yml and .env stay byte for byte the same.
+    stack) while docker-compose.yml and .env stay byte for byte the same, and tells a
+    file edited on the host by hand from one this deploy changed.
     """
     record = shlex.quote(paths.hashes_file)
+    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
     return (
         f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
-        f'{{ echo "files {_files_digest(paths)}"; {_desired_hashes(paths)}; }} > {record}.new '
+        f'{{ echo "files {_files_digest(paths)}"; {_desired_hashes(paths)}; '
+        f"sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
         f"&& mv {record}.new {record}"
     )
 
@@ -136,6 +139,7 @@ def stack_files_state(paths: StackPaths) -> str:
     """The stack's directory, compose file and .env, and whether its data volume exists."""
     return (
         path_states([paths.directory, paths.compose_file, paths.env_file])
+        + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
         + f"; if docker volume inspect {shlex.quote(paths.db_volume)} >/dev/null 2>&1; "
         "then echo volume; fi; true"
     )
@@ -150,6 +154,8 @@ def engine_state(packages: list[str], paths: list[str]) -> str:
         'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
         f"dpkg-query -W -f='{package_format}' {' '.join(packages)} 2>/dev/null; "
         f"{path_states(paths)}; "
+        # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
+        '[ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ] && echo dpkg-interrupted; '
         "if [ -d /run/systemd/system ]; then echo init systemd; "
         "systemctl is-enabled --quiet docker 2>/dev/null && echo enabled; "
         "systemctl is-active --quiet docker 2>/dev/null && echo active; "
@@ -220,4 +226,39 @@ def firewall_state() -> str:
         "systemctl is-active --quiet prisma-firewall 2>/dev/null && echo fw-active; "
         "iptables -w -C INPUT -j PRISMA-INPUT 2>/dev/null "
         "&& iptables -w -C DOCKER-USER -j PRISMA-DOCKER 2>/dev/null && echo fw-rules; true"
+    )
+
+
+APT_LOCKS = (
+    "/var/lib/dpkg/lock-frontend",
+    "/var/lib/dpkg/lock",
+    "/var/lib/apt/lists/lock",
+    "/var/cache/apt/archives/lock",
+)
+# perl-base is essential on Debian and Ubuntu; F_GETLK asks the kernel who holds the
+# same fcntl locks apt and dpkg take, without taking them. struct flock as on LP64.
+_LOCK_PROBE = r"""use Fcntl;
+for my $file (@ARGV) {
+    open(my $handle, ">>", $file) or next;
+    my $lock = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0);
+    fcntl($handle, F_GETLK, $lock) or next;
+    my ($type, $whence, $start, $length, $pid) = unpack("s s x4 q q i x4", $lock);
+    next if $type == F_UNLCK;
+    my $name = "?";
+    if (open(my $comm, "<", "/proc/$pid/comm")) { $name = <$comm>; chomp $name; }
+    print "apt-lock $file $pid $name\n";
+}"""
+
+
+def apt_lock_holders() -> str:
+    """`apt-lock <file> <pid> <process name>` for each apt/dpkg lock another process holds."""
+    return f"perl -e {shlex.quote(_LOCK_PROBE)} {' '.join(APT_LOCKS)}"
+
+
+def wait_for_apt_locks(timeout_seconds: int) -> str:
+    """Wait until no apt/dpkg lock is held; print the holders and exit 1 after the timeout."""
+    return (
+        f"deadline=$(( $(date +%s) + {int(timeout_seconds)} )); "
+        f'while held=$({apt_lock_holders()}); [ -n "$held" ]; do '
+        f'if [ "$(date +%s)" -ge "$deadline" ]; then echo "$held"; exit 1; fi; sleep 2; done'
     )

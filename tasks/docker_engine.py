@@ -13,11 +13,11 @@ from io import StringIO
 from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.facts.deb import DebPackages
-from pyinfra.operations import apt, files, systemd, sysvinit
+from pyinfra.operations import apt, files, server, systemd, sysvinit
 
 from tasks.errors import HostRefused
 from tasks.facts import EngineState, Platform
-from tasks.operations import already_converged
+from tasks.operations import already_converged, apt_is_free
 from tasks.settings import Settings
 
 DAEMON_JSON = "/etc/docker/daemon.json"
@@ -166,6 +166,8 @@ def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
         problems.append("docker service: not enabled")
     if not engine.active:
         problems.append("docker service: not running")
+    if engine.dpkg_interrupted:
+        problems.append("dpkg: an earlier run was interrupted")
     return problems
 
 
@@ -189,6 +191,15 @@ def install_docker(settings: Settings, engine: EngineState) -> bool:
     logger.debug(f"{host.print_prefix}Docker needs work: {'; '.join(problems)}")
 
     wanted = wanted_packages(settings, platform)
+    apt_is_free(
+        name="Wait until no other process holds apt (e.g. unattended-upgrades)",
+        timeout=settings.docker_apt_lock_timeout,
+    )
+    if engine.dpkg_interrupted:
+        server.shell(
+            name="Finish the package installation an earlier run left interrupted",
+            commands=["DEBIAN_FRONTEND=noninteractive dpkg --configure -a"],
+        )
     # Refreshing the index only matters when something is to be installed; doing it on
     # a complete host would make every later run report a change.
     apt.update(
@@ -196,7 +207,11 @@ def install_docker(settings: Settings, engine: EngineState) -> bool:
         cache_time=settings.docker_apt_cache_seconds,
         _if=lambda: bool(missing_packages(wanted, host.get_fact(DebPackages))),
     )
-    apt.packages(name="Install ca-certificates and curl", packages=list(PREREQUISITES))
+    apt.packages(
+        name="Install ca-certificates and curl",
+        packages=list(PREREQUISITES),
+        extra_install_args=apt_lock_wait(settings),
+    )
     daemon_json = files.put(
         name="Write /etc/docker/daemon.json",
         src=StringIO(daemon_config(settings)),
@@ -207,9 +222,14 @@ def install_docker(settings: Settings, engine: EngineState) -> bool:
     if settings.docker_source == "official":
         _install_official_packages(settings, platform, engine.architecture)
     else:
-        _install_distribution_packages(platform)
+        _install_distribution_packages(settings, platform)
     _run_docker_service(engine.systemd, restart=daemon_json.did_change)
     return False
+
+
+def apt_lock_wait(settings: Settings) -> str:
+    # Covers a lock taken between apt_is_free and the install (apt waits, then says who).
+    return f"-o DPkg::Lock::Timeout={settings.docker_apt_lock_timeout}"
 
 
 def _install_official_packages(settings: Settings, platform: Platform, architecture: str) -> None:
@@ -217,6 +237,7 @@ def _install_official_packages(settings: Settings, platform: Platform, architect
         name="Remove distribution packages that conflict with Docker's",
         packages=list(DISTRO_CONFLICTS),
         present=False,
+        extra_uninstall_args=apt_lock_wait(settings),
     )
     files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
     key = files.download(
@@ -238,18 +259,21 @@ def _install_official_packages(settings: Settings, platform: Platform, architect
     apt.packages(
         name="Install Docker Engine and Compose from Docker's repository",
         packages=official_packages(settings.docker_version, platform),
+        extra_install_args=apt_lock_wait(settings),
     )
 
 
-def _install_distribution_packages(platform: Platform) -> None:
+def _install_distribution_packages(settings: Settings, platform: Platform) -> None:
     apt.packages(
         name="Remove Docker's own packages, which conflict with the distribution's",
         packages=list(OFFICIAL_PACKAGES),
         present=False,
+        extra_uninstall_args=apt_lock_wait(settings),
     )
     apt.packages(
         name="Install Docker and Compose v2 from the distribution",
         packages=list(DISTRO_PACKAGES[platform.release]),
+        extra_install_args=apt_lock_wait(settings),
     )
 
 

@@ -66,6 +66,7 @@ class EngineState:
     systemd: bool = False
     enabled: bool = False
     active: bool = False
+    dpkg_interrupted: bool = False
 
     def of(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -77,9 +78,16 @@ class StackFilesState:
 
     paths: dict[str, PathState] = field(default_factory=dict)
     volume: bool = False
+    # sha256 of each file as the last converge left it (from the stack's record)
+    recorded: dict[str, str] = field(default_factory=dict)
 
     def of(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
+
+    def edited_since_converge(self, path: str) -> bool:
+        """True when the file differs from what the last converge left there."""
+        current, recorded = self.of(path), self.recorded.get(path)
+        return current.exists and recorded is not None and current.sha256 != recorded
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,11 @@ def _images(payload: str) -> dict[str, str]:
     return found
 
 
+FLAG_TAGS = frozenset(
+    {"enabled", "active", "volume", "fw-enabled", "fw-active", "fw-rules", "dpkg-interrupted"}
+)
+
+
 def parse_snapshot(lines: list[str]) -> HostSnapshot:
     """Read every tagged line a fact command of this module prints."""
     platform = Platform("unknown", "unknown", "")
@@ -196,6 +209,7 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
     containers: list[ContainerState] = []
     images: dict[str, str] = {}
     status_body = ""
+    recorded: dict[str, str] = {}
     for line in lines:
         tag, _, rest = line.strip().partition(" ")
         words = rest.split()
@@ -211,7 +225,7 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             paths[path] = state
         elif tag == "init" and words:
             flags.add(words[0])
-        elif tag in ("enabled", "active", "volume", "fw-enabled", "fw-active", "fw-rules"):
+        elif tag in FLAG_TAGS:
             flags.add(tag)
         elif tag == "hash" and len(words) == 2:
             hashes[words[0]] = words[1]
@@ -221,6 +235,8 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             images = _images(rest)
         elif tag == "status":
             status_body = rest.strip()
+        elif tag == "recorded" and len(words) == 2:
+            recorded[words[1]] = words[0]
     return HostSnapshot(
         engine=EngineState(
             platform,
@@ -230,13 +246,14 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             systemd="systemd" in flags,
             enabled="enabled" in flags,
             active="active" in flags,
+            dpkg_interrupted="dpkg-interrupted" in flags,
         ),
         firewall=FirewallState(
             enabled="fw-enabled" in flags,
             active="fw-active" in flags,
             rules_hooked="fw-rules" in flags,
         ),
-        files=StackFilesState(paths, volume="volume" in flags),
+        files=StackFilesState(paths, volume="volume" in flags, recorded=recorded),
         stack=StackState(hashes, tuple(containers), images),
         status_body=status_body,
     )

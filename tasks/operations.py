@@ -74,9 +74,17 @@ def _show_diff(path: str, content: str) -> None:
         logger.info(f"  {line}")
 
 
-def _file_commands(path: str, content: str, current: PathState, mode: int, secret: bool):
+def _file_commands(
+    path: str, content: str, current: PathState, mode: int, secret: bool, edited: bool
+):
     """Upload content when the file differs; then make it root's with the given mode."""
     changed = current.sha256 != _sha256(content)
+    if changed and edited:
+        host.log(
+            f"{path} was changed on the host since the last deploy (by hand?); "
+            "restoring the deployed version" + (" (contents not shown)" if secret else ""),
+            logger.warning,
+        )
     if changed:
         if secret:
             host.log(f"{path}: content will change (secret, not shown)", logger.info)
@@ -107,10 +115,20 @@ def stack_files(paths: StackPaths, compose_file: str, env_file: HiddenValue):
     commands = [
         *_directory_commands(paths.directory, current.of(paths.directory), 700),
         *_file_commands(
-            paths.compose_file, compose_file, current.of(paths.compose_file), 644, secret=False
+            paths.compose_file,
+            compose_file,
+            current.of(paths.compose_file),
+            644,
+            secret=False,
+            edited=current.edited_since_converge(paths.compose_file),
         ),
         *_file_commands(
-            paths.env_file, env_file.unmask(), current.of(paths.env_file), 600, secret=True
+            paths.env_file,
+            env_file.unmask(),
+            current.of(paths.env_file),
+            600,
+            secret=True,
+            edited=current.edited_since_converge(paths.env_file),
         ),
     ]
     if not commands:
@@ -181,3 +199,32 @@ def server_answers(url: str, timeout: int, paths: StackPaths):
         host.noop(f"{url} answers OK")
         return
     yield FunctionCommand(wait_until_ok, (url, timeout, paths, connector_arguments()), {})
+
+
+@operation()
+def apt_is_free(timeout: int):
+    """
+    Wait, at most `timeout` seconds, until no other process holds apt's or dpkg's locks;
+    then fail naming the holders. apt-get update does not wait for them by itself.
+
+    + timeout: seconds to wait
+
+    Waiting changes nothing: no change either way.
+    """
+    if state.is_executing:
+        free, output = run_quietly(
+            host, commands.wait_for_apt_locks(timeout), connector_arguments()
+        )
+        if not free:
+            holders = "; ".join(
+                " ".join(line.split()[1:])
+                for line in output.stdout_lines
+                if line.startswith("apt-lock ")
+            )
+            yield failure(
+                f"apt is still busy after {timeout}s (docker_apt_lock_timeout): {holders}. "
+                "Let that process finish (a fresh droplet upgrades itself for a few minutes), "
+                "then run again"
+            )
+            return
+    host.noop("no other process holds apt")

@@ -189,6 +189,13 @@ SETTINGS: tuple[Setting, ...] = (
         json_object,
     ),
     Setting(
+        "docker_apt_lock_timeout",
+        600,
+        "Seconds to wait for apt/dpkg locks held by another process (unattended-upgrades "
+        "on a fresh droplet) before failing with who holds them.",
+        integer(0, 3 * 3600),
+    ),
+    Setting(
         "docker_apt_cache_seconds",
         3600,
         "An apt index younger than this is not refreshed.",
@@ -396,6 +403,7 @@ class Settings:
     docker_log_max_size: str
     docker_log_max_file: int
     docker_daemon_options: dict
+    docker_apt_lock_timeout: int
     docker_apt_cache_seconds: int
     prisma_stack_dir: str
     prisma_project_name: str

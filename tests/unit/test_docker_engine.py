@@ -133,7 +133,7 @@ def test_version_pin_becomes_dockers_apt_version():
 def test_distro_source_installs_the_distributions_compose_v2(release, compose_package):
     commands = commands_by_name(release, docker_source="distro")
     install = install_command(commands, "Install Docker and Compose v2 from the distribution")
-    assert install.endswith(f"install docker.io {compose_package}")
+    assert install.endswith(f"install -o DPkg::Lock::Timeout=600 docker.io {compose_package}")
     assert "Add Docker's apt repository" not in commands
 
 
@@ -251,3 +251,34 @@ def test_engine_fact_output_is_parsed():
     assert state.of(DAEMON_JSON) == PathState("file", 644, "root", "root", "abc")
     assert not state.of("/etc/apt/keyrings/docker.asc").exists
     assert (state.systemd, state.enabled, state.active) == (True, False, True)
+
+
+def test_an_interrupted_dpkg_is_finished_after_apt_is_free():
+    settings = load_settings("h", {"docker_source": "distro"})
+    engine = converged_engine(settings)
+    interrupted = EngineState(
+        engine.platform,
+        "amd64",
+        engine.packages,
+        engine.paths,
+        True,
+        True,
+        True,
+        dpkg_interrupted=True,
+    )
+    names = [op.name.removeprefix("Install Docker | ") for op in install(interrupted, settings)]
+    assert names[:3] == [
+        "Wait until no other process holds apt (e.g. unattended-upgrades)",
+        "Finish the package installation an earlier run left interrupted",
+        "Refresh the apt index (when stale and packages are missing)",
+    ]
+
+
+def test_apt_lock_holders_are_named_and_the_wait_is_bounded():
+    from tasks.commands import wait_for_apt_locks
+
+    command = wait_for_apt_locks(42)
+    assert command.startswith("deadline=$(( $(date +%s) + 42 ));")
+    assert "F_GETLK" in command
+    for lock in ("/var/lib/dpkg/lock-frontend", "/var/lib/apt/lists/lock"):
+        assert lock in command
