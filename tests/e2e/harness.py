@@ -88,8 +88,8 @@ def image_exists(reference: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str) -> None:
-    """Import a Debian 13 root filesystem as an image, building the tar once per cache."""
+def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str, suite="trixie") -> None:
+    """Import a Debian root filesystem as an image, building the tar once per cache."""
     if image_exists(image):
         return
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -97,11 +97,12 @@ def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str) -> None:
     if not tar.exists():
         if not shutil.which("mmdebstrap"):
             raise HarnessError("mmdebstrap is not installed (apt-get install mmdebstrap)")
-        partial = tar.with_suffix(".partial")
-        run("mmdebstrap", "--variant=minbase", *mmdebstrap_args, "trixie", str(partial))
+        # mmdebstrap picks its output format from the name: keep the .tar ending.
+        partial = tar.with_name(f"{tar.stem}.partial.tar")
+        run("mmdebstrap", "--variant=minbase", *mmdebstrap_args, suite, str(partial))
         partial.rename(tar)
     import_args = ["import", "--change", f"LABEL {LABEL}=1"]
-    if image == HOST_IMAGE:
+    if image != BASE_IMAGE:
         import_args += ["--change", 'CMD ["/sbin/init"]']
     docker(*import_args, str(tar), image)
 
@@ -147,6 +148,13 @@ class StandInImages:
     prisma: str = "prisma-e2e/prisma-double:1.0"
     prisma_next: str = "prisma-e2e/prisma-double:1.1"
     prisma_broken: str = "prisma-e2e/prisma-double:broken"
+
+
+def host_image(release: str) -> str:
+    """A bootable host image of a Debian release ('trixie' is built with the others)."""
+    image = f"prisma-e2e/host:{release}"
+    _rootfs_image(image, f"host-{release}.tar", f"--include={HOST_PACKAGES}", suite=release)
+    return image
 
 
 def build_images() -> StandInImages:
@@ -304,9 +312,13 @@ class TestHost:
 
 
 def start_test_host(
-    public_key: str, publish: tuple[int, ...] = (4466, 3306, 3366), prefix: str = "prisma-e2e"
+    public_key: str,
+    publish: tuple[int, ...] = (4466, 3306, 3366),
+    prefix: str = "prisma-e2e",
+    image: str = HOST_IMAGE,
 ) -> TestHost:
-    """Start a fresh Debian 13 host with the flags this machine needs (see test-hosts.md)."""
+    """Start a fresh Debian host (13 unless another image) with the flags this machine
+    needs (see test-hosts.md)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     host = TestHost(
         name=name,
@@ -345,7 +357,7 @@ def start_test_host(
         "-v",
         f"{name}-docker:/var/lib/docker",
         *port_flags,
-        HOST_IMAGE,
+        image,
         "/sbin/init",
     )
     try:

@@ -1,0 +1,128 @@
+"""
+Bad input and unusable hosts in one run with a healthy host: every bad one fails with a
+clear error before anything on it changes, the healthy one still converges, and the
+run's exit code says some failed. Plus: a changed SSH host key stops the run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import urllib.request
+
+import pytest
+
+from tests.e2e import harness
+from tests.e2e.conftest import stack_data
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def hosts(stand_in_images, ssh_key):
+    started = {
+        "healthy": harness.start_test_host(ssh_key[1]),
+        "spare": harness.start_test_host(ssh_key[1]),
+        "bookworm": harness.start_test_host(ssh_key[1], image=harness.host_image("bookworm")),
+    }
+    # A user that may log in but has no sudo rights.
+    started["spare"].exec(
+        "useradd --create-home --shell /bin/bash deploy && install -d -m 700 -o deploy "
+        "/home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && "
+        "chown deploy /home/deploy/.ssh/authorized_keys"
+    )
+    yield started
+    if not os.environ.get("PRISMA_E2E_KEEP"):
+        for host in started.values():
+            host.remove()
+
+
+def write_inventory(path, hosts, key, other_key, known_hosts, images) -> None:
+    common = {
+        "ssh_key": str(key),
+        "ssh_known_hosts_file": str(known_hosts),
+        "ssh_strict_host_key_checking": "accept-new",
+        **images,
+    }
+    spare = hosts["spare"].ssh_port
+
+    def at(port: int, **data) -> dict:
+        return {**common, "ssh_hostname": "127.0.0.1", "ssh_port": port, **data}
+
+    inventory = [
+        ("healthy", at(hosts["healthy"].ssh_port)),
+        ("bad-type", at(spare, prisma_port="4466x")),
+        ("bad-port", at(spare, prisma_port=70000)),
+        ("port-clash", at(spare, prisma_db_debug_port=4466)),
+        ("bad-image", at(spare, prisma_image="Prisma Server:1.0")),
+        ("unknown-key", at(spare, prisma_prot=4466)),
+        ("no-sudo", at(spare, ssh_user="deploy", _sudo=True)),
+        ("wrong-key", at(spare, ssh_key=str(other_key))),
+        ("unreachable", at(harness.free_port())),
+        ("old-debian", at(hosts["bookworm"].ssh_port)),
+    ]
+    path.write_text(f"hosts = {inventory!r}\n")
+
+
+EXPECTED = {
+    "bad-type": "setting 'prisma_port' must be an integer from 1 to 65535, got '4466x' (str)",
+    "bad-port": "setting 'prisma_port' must be an integer from 1 to 65535, got 70000",
+    "port-clash": "settings 'prisma_db_debug_port' and 'prisma_port' must differ",
+    "bad-image": "setting 'prisma_image' must be a Docker image reference",
+    "unknown-key": "unknown setting 'prisma_prot'; did you mean 'prisma_port'?",
+    "no-sudo": "deploy cannot run sudo without a password",
+    "wrong-key": "Authentication error",
+    "unreachable": "Could not connect",
+    "old-debian": "debian 12 (bookworm) has no Compose v2 package of its own",
+}
+
+
+def test_bad_hosts_fail_clearly_and_the_healthy_one_converges(
+    hosts, ssh_key, stand_in_images, tmp_path
+):
+    other_key = tmp_path / "other_key"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True
+    )
+    images = stack_data(hosts["healthy"], stand_in_images)
+    inventory = tmp_path / "inventory.py"
+    write_inventory(inventory, hosts, ssh_key[0], other_key, tmp_path / "known_hosts", images)
+
+    result = harness.run_pyinfra(
+        str(inventory),
+        "deploy.py",
+        {"PRISMA_SECRETS_DIR": str(tmp_path / "secrets")},
+        flags=("-y",),
+    )
+
+    assert result.returncode == 1, result.output
+    for host, message in EXPECTED.items():
+        assert message in result.output, host
+        assert not (tmp_path / "secrets" / host).exists(), host  # no secret was generated
+    with urllib.request.urlopen(hosts["healthy"].url(4466, "/status"), timeout=10) as answer:
+        assert answer.read() == b"OK"
+    # Nothing changed on the hosts that were refused.
+    for name in ("spare", "bookworm"):
+        untouched = hosts[name].exec(
+            "test ! -e /opt/prisma && test ! -e /etc/docker && ! command -v docker", check=False
+        )
+        assert untouched.returncode == 0, name
+
+
+def test_a_changed_host_key_stops_the_run(hosts, ssh_key, tmp_path):
+    host = hosts["spare"]
+    environment = {
+        "PRISMA_HOSTS": host.address,
+        "PRISMA_SSH_KEY": str(ssh_key[0]),
+        "PRISMA_SECRETS_DIR": str(tmp_path / "secrets"),
+    }
+    first = harness.run_pyinfra("inventories/do.py", "deploy.py", environment, flags=("--dry",))
+    assert first.returncode == 0, first.output
+    assert host.address.split(":")[1] in (tmp_path / "secrets" / "known_hosts").read_text()
+
+    host.exec("rm /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh")
+    second = harness.run_pyinfra("inventories/do.py", "deploy.py", environment, flags=("--dry",))
+
+    assert second.returncode != 0
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in second.output
+    assert "Host key for 127.0.0.1 does not match" in second.output
