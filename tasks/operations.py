@@ -216,10 +216,11 @@ def apt_is_free(timeout: int):
             host, commands.wait_for_apt_locks(timeout), connector_arguments()
         )
         if not free:
+            held = [
+                line.split()[1:4] for line in output.stdout_lines if line.startswith("apt-lock ")
+            ]
             holders = "; ".join(
-                " ".join(line.split()[1:])
-                for line in output.stdout_lines
-                if line.startswith("apt-lock ")
+                f"{lock} held by process {pid} ({name})" for lock, pid, name in held
             )
             yield failure(
                 f"apt is still busy after {timeout}s (docker_apt_lock_timeout): {holders}. "

@@ -1,0 +1,164 @@
+"""
+Faults on a real host, each followed by a normal deploy that must converge with the data
+intact: deploys killed mid-run, dockerd stopped, a container removed, the host
+restarted, files edited by hand, apt held by another process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from tests.e2e import harness
+from tests.e2e.conftest import Deployer, stack_data
+
+pytestmark = pytest.mark.e2e
+
+# Hold apt's lock the way unattended-upgrades does (an fcntl write lock), from perl,
+# which every Debian host has.
+HOLD_APT_LOCK = r"""perl -MFcntl -e 'open(my $h, ">>", "/var/lib/dpkg/lock-frontend") or die;
+my $lock = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0);
+fcntl($h, F_SETLKW, $lock) or die; sleep($ARGV[0])'"""
+
+
+def answers(host, seconds: float = 90) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(host.url(4466, "/status"), timeout=5) as response:
+                if response.read() == b"OK":
+                    return True
+        except OSError:
+            pass
+        time.sleep(1)
+    return False
+
+
+def kept_rows(deployer) -> str:
+    return deployer.mysql("SELECT COUNT(*) FROM graphcool.Kept;").strip()
+
+
+def converges(deployer) -> None:
+    """A normal deploy converges, and one more run changes nothing."""
+    result = deployer.run()
+    assert result.returncode == 0, result.output
+    assert answers(deployer.host)
+    again = deployer.run()
+    assert again.returncode == 0, again.output
+    assert again.total_changes == 0, again.changed_operations
+
+
+def killed_after(deployer, seconds: float, **data) -> None:
+    """Start a deploy and kill it (SIGKILL, as a lost laptop would) after some seconds."""
+    command = harness.pyinfra_command(
+        "inventories/do.py", "deploy.py", {**deployer.data, **data}, ("-y",)
+    )
+    process = subprocess.Popen(
+        command,
+        cwd=harness.PROJECT_ROOT,
+        env=harness.pyinfra_environment(deployer.environment),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def faulty(stand_in_images, ssh_key, tmp_path_factory):
+    host = harness.start_test_host(ssh_key[1])
+    secrets_dir = tmp_path_factory.mktemp("fault-secrets")
+    shutil.rmtree(secrets_dir)
+    deployer = Deployer(host, ssh_key[0], secrets_dir, stack_data(host, stand_in_images))
+    yield deployer
+    if not os.environ.get("PRISMA_E2E_KEEP"):
+        host.remove()
+
+
+def test_first_deploys_killed_at_several_points_then_one_converges(faulty):
+    for seconds in (4, 10, 18, 26):  # apt, Docker's install, the upload, compose up
+        killed_after(faulty, seconds)
+    converges(faulty)
+    faulty.mysql(
+        "CREATE TABLE graphcool.Kept (id INT PRIMARY KEY); INSERT INTO graphcool.Kept VALUES (1);"
+    )
+
+
+def test_a_deploy_killed_while_recreating_a_service(faulty):
+    for seconds in (1.5, 3):
+        killed_after(faulty, seconds, prisma_java_heap="384m")
+    faulty.data["prisma_java_heap"] = "384m"
+    converges(faulty)
+    assert kept_rows(faulty) == "1"
+
+
+def test_dockerd_stopped(faulty):
+    faulty.host.exec("systemctl stop docker.socket docker.service")
+    converges(faulty)
+    assert kept_rows(faulty) == "1"
+
+
+def test_a_removed_service_container(faulty):
+    faulty.host.exec("docker rm -f prisma-prisma-database-1")
+    converges(faulty)
+    assert kept_rows(faulty) == "1"
+
+
+def test_the_host_restarted(faulty):
+    faulty.host.restart()
+    assert answers(faulty.host), "the stack did not come back by itself"
+    converges(faulty)
+    assert kept_rows(faulty) == "1"
+
+
+@pytest.mark.parametrize("path", ["/opt/prisma/.env", "/opt/prisma/docker-compose.yml"])
+def test_a_file_edited_by_hand_is_restored_and_the_user_told(faulty, path):
+    before = faulty.host.exec(f"sha256sum {path}").stdout
+    faulty.host.exec(f"echo '# edited by hand' >> {path}")
+
+    result = faulty.run(flags=("-y",))
+
+    assert result.returncode == 0, result.output
+    assert f"{path} was changed on the host since the last deploy" in result.output
+    assert faulty.host.exec(f"sha256sum {path}").stdout == before
+    assert faulty.run().total_changes == 0
+    assert kept_rows(faulty) == "1"
+
+
+def test_apt_held_by_another_process_is_waited_for_then_named(faulty):
+    holder = subprocess.Popen(
+        ["docker", "exec", faulty.host.name, "bash", "-c", f"{HOLD_APT_LOCK} 60"]
+    )
+    try:
+        time.sleep(2)
+        # A change that needs the package step (daemon.json) while apt stays busy.
+        refused = faulty.run(flags=("-y",), docker_log_max_file=4, docker_apt_lock_timeout=5)
+        assert refused.returncode != 0
+        assert "apt is still busy after 5s (docker_apt_lock_timeout)" in refused.output
+        assert "/var/lib/dpkg/lock-frontend held by process" in refused.output
+        assert "(perl)" in refused.output
+    finally:
+        holder.kill()
+        faulty.host.exec("pkill -f F_SETLKW", check=False)
+
+    # Held for a while only: the deploy waits, then goes on.
+    waiter = subprocess.Popen(
+        ["docker", "exec", faulty.host.name, "bash", "-c", f"{HOLD_APT_LOCK} 6"]
+    )
+    time.sleep(1)
+    faulty.data["docker_log_max_file"] = 4
+    waited = faulty.run(flags=("-y",))
+    waiter.wait(timeout=30)
+    assert waited.returncode == 0, waited.output
+    converges(faulty)
+    assert kept_rows(faulty) == "1"
