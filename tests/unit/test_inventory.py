@@ -78,3 +78,13 @@ def test_bad_ssh_port_is_named(tmp_path, port):
         droplet_inventory(
             {"PRISMA_HOSTS": "h", "PRISMA_SSH_PORT": port, "PRISMA_SECRETS_DIR": str(tmp_path)}
         )
+
+
+def test_an_empty_token_counts_as_none(tmp_path):
+    with pytest.raises(InventoryError, match="no hosts"):
+        droplet_inventory({"DIGITALOCEAN_TOKEN": "   ", "PRISMA_SECRETS_DIR": str(tmp_path)})
+    hosts = droplet_inventory(
+        {"DIGITALOCEAN_TOKEN": "", "PRISMA_HOSTS": "h1", "PRISMA_SECRETS_DIR": str(tmp_path)}
+    )
+    assert [name for name, _ in hosts] == ["h1"]
+    assert hosts[0][1]["prisma_firewall"] is True
