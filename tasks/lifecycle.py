@@ -19,11 +19,11 @@ from tasks.backup import database_backed_up, database_restored, local_backup_dir
 from tasks.commands import SERVICES, StackPaths
 from tasks.errors import HostRefused
 from tasks.facts import ComposeStack, StackFiles, normalize_reference
-from tasks.operations import connector_arguments, failure, server_answers, stack_converged
+from tasks.operations import connector_arguments, failure, server_answers
 from tasks.redaction import redact, register_secrets
 from tasks.secrets import known_secret_values
 from tasks.settings import Settings
-from tasks.stack import service_images
+from tasks.stack import converge_and_wait
 
 
 class NoStackError(HostRefused):
@@ -290,18 +290,7 @@ def stack_reset(paths: StackPaths):
 
 @deploy("Start the Prisma stack")
 def start_stack(settings: Settings) -> None:
-    paths = deployed_stack(settings)
-    stack_converged(
-        name="Start the stack (compose up only where it differs)",
-        paths=paths,
-        service_images=service_images(settings),
-    )
-    server_answers(
-        name="Wait until Prisma answers GET /status",
-        url=settings.health_url,
-        timeout=settings.prisma_health_timeout,
-        paths=paths,
-    )
+    converge_and_wait(settings, deployed_stack(settings), verb="Start")
 
 
 @deploy("Stop the Prisma stack")

@@ -138,8 +138,13 @@ def deploy_stack(
         compose_file=compose_file,
         env_file=HiddenValue(env_file),
     )
+    converge_and_wait(settings, paths)
+
+
+def converge_and_wait(settings: Settings, paths: StackPaths, verb: str = "Converge") -> None:
+    """`compose up` only where the running stack differs, then wait for GET /status."""
     stack_converged(
-        name="Converge the stack (compose up only where it differs)",
+        name=f"{verb} the stack (compose up only where it differs)",
         paths=paths,
         service_images=service_images(settings),
     )

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,17 @@ class Deployer:
         self.runs.append(result)
         return result
 
+    def start(self, flags: tuple[str, ...] = ("-y",), **data: object) -> subprocess.Popen:
+        """Start deploy.py in the background (its own process group), output discarded."""
+        return subprocess.Popen(
+            harness.pyinfra_command("inventories/do.py", "deploy.py", {**self.data, **data}, flags),
+            cwd=harness.PROJECT_ROOT,
+            env=harness.pyinfra_environment(self.environment),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
     def secret(self, name: str) -> str:
         return (self.secrets_dir / self.host.address / name).read_text()
 
@@ -119,21 +131,27 @@ def stack_data(host: TestHost, images: StandInImages) -> dict[str, object]:
     }
 
 
-@pytest.fixture(scope="module")
-def fresh_host(stand_in_images, ssh_key) -> Iterator[TestHost]:
-    host = harness.start_test_host(ssh_key[1])
-    yield host
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+@contextmanager
+def own_host(ssh_key, **options) -> Iterator[TestHost]:
+    """A fresh test host for one module; kept afterwards with PRISMA_E2E_KEEP=1."""
+    host = harness.start_test_host(ssh_key[1], **options)
+    try:
+        yield host
+    finally:
+        if not os.environ.get("PRISMA_E2E_KEEP"):
+            host.remove()
+
+
+@contextmanager
+def own_deployer(images, ssh_key, tmp_path_factory, **options) -> Iterator[Deployer]:
+    """A Deployer on a fresh host of its own, with an empty local secret store."""
+    with own_host(ssh_key, **options) as host:
+        secrets_dir = tmp_path_factory.mktemp("secrets")
+        shutil.rmtree(secrets_dir)  # the deploy creates it, as on a user's first run
+        yield Deployer(host, ssh_key[0], secrets_dir, stack_data(host, images))
 
 
 @pytest.fixture(scope="module")
-def deployer(fresh_host, stand_in_images, ssh_key, tmp_path_factory) -> Deployer:
-    secrets_dir = tmp_path_factory.mktemp("secrets")
-    shutil.rmtree(secrets_dir)  # the deploy creates it, as on a user's first run
-    return Deployer(
-        host=fresh_host,
-        key=ssh_key[0],
-        secrets_dir=secrets_dir,
-        data=stack_data(fresh_host, stand_in_images),
-    )
+def deployer(stand_in_images, ssh_key, tmp_path_factory) -> Iterator[Deployer]:
+    with own_deployer(stand_in_images, ssh_key, tmp_path_factory) as deployer:
+        yield deployer

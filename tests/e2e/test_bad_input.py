@@ -6,35 +6,34 @@ run's exit code says some failed. Plus: a changed SSH host key stops the run.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import urllib.request
+from contextlib import ExitStack
 
 import pytest
 
 from tests.e2e import harness
-from tests.e2e.conftest import stack_data
+from tests.e2e.conftest import own_host, stack_data
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def hosts(stand_in_images, ssh_key):
-    started = {
-        "healthy": harness.start_test_host(ssh_key[1]),
-        "spare": harness.start_test_host(ssh_key[1]),
-        "bookworm": harness.start_test_host(ssh_key[1], image=harness.host_image("bookworm")),
-    }
-    # A user that may log in but has no sudo rights.
-    started["spare"].exec(
-        "useradd --create-home --shell /bin/bash deploy && install -d -m 700 -o deploy "
-        "/home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && "
-        "chown deploy /home/deploy/.ssh/authorized_keys"
-    )
-    yield started
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        for host in started.values():
-            host.remove()
+    bookworm = harness.host_image("bookworm")
+    with ExitStack() as stack:
+        started = {
+            "healthy": stack.enter_context(own_host(ssh_key)),
+            "spare": stack.enter_context(own_host(ssh_key)),
+            "bookworm": stack.enter_context(own_host(ssh_key, image=bookworm)),
+        }
+        # A user that may log in but has no sudo rights.
+        started["spare"].exec(
+            "useradd --create-home --shell /bin/bash deploy && install -d -m 700 -o deploy "
+            "/home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && "
+            "chown deploy /home/deploy/.ssh/authorized_keys"
+        )
+        yield started
 
 
 def write_inventory(path, hosts, key, other_key, known_hosts, images) -> None:

@@ -6,13 +6,12 @@ over SSH like any droplet.
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
 
 from tests.e2e import harness
-from tests.e2e.conftest import stack_data
+from tests.e2e.conftest import own_host, stack_data
 from tests.e2e.do_api import DropletApi, droplet
 
 pytestmark = pytest.mark.e2e
@@ -22,10 +21,8 @@ TOKEN = "dop_v1_e2e_token_0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def droplet_host(stand_in_images, ssh_key):
-    host = harness.start_test_host(ssh_key[1])
-    yield host
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+    with own_host(ssh_key) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +38,22 @@ def api(tmp_path_factory):
     server.stop()
 
 
-def test_tagged_droplets_are_deployed_and_the_token_never_printed(
-    droplet_host, api, stand_in_images, ssh_key, tmp_path
-):
-    environment = {
+def api_environment(api, host, ssh_key, secrets_dir) -> dict[str, str]:
+    """The environment of a user deploying the droplets tagged 'prisma'."""
+    return {
         "DIGITALOCEAN_TOKEN": TOKEN,
         "DIGITALOCEAN_API_ENDPOINT": api.url,
         "REQUESTS_CA_BUNDLE": str(api.ca_file),
-        "PRISMA_SSH_PORT": str(droplet_host.ssh_port),
+        "PRISMA_SSH_PORT": str(host.ssh_port),
         "PRISMA_SSH_KEY": str(ssh_key[0]),
-        "PRISMA_SECRETS_DIR": str(tmp_path / "secrets"),
+        "PRISMA_SECRETS_DIR": str(secrets_dir),
     }
+
+
+def test_tagged_droplets_are_deployed_and_the_token_never_printed(
+    droplet_host, api, stand_in_images, ssh_key, tmp_path
+):
+    environment = api_environment(api, droplet_host, ssh_key, tmp_path / "secrets")
     data = stack_data(droplet_host, stand_in_images)
 
     first = harness.run_pyinfra("inventories/do.py", "deploy.py", environment, data)
@@ -75,14 +77,7 @@ def test_a_host_with_a_stack_but_no_local_secrets_is_refused(
     droplet_host, api, stand_in_images, ssh_key, tmp_path
 ):
     """Renamed droplet or lost .secrets/: never generate a new database password."""
-    environment = {
-        "DIGITALOCEAN_TOKEN": TOKEN,
-        "DIGITALOCEAN_API_ENDPOINT": api.url,
-        "REQUESTS_CA_BUNDLE": str(api.ca_file),
-        "PRISMA_SSH_PORT": str(droplet_host.ssh_port),
-        "PRISMA_SSH_KEY": str(ssh_key[0]),
-        "PRISMA_SECRETS_DIR": str(tmp_path / "empty-store"),
-    }
+    environment = api_environment(api, droplet_host, ssh_key, tmp_path / "empty-store")
     env_before = droplet_host.exec("sha256sum /opt/prisma/.env").stdout
 
     refused = harness.run_pyinfra(

@@ -7,7 +7,6 @@ restarted, files edited by hand, apt held by another process.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -15,8 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e import harness
-from tests.e2e.conftest import Deployer, stack_data
+from tests.e2e.conftest import own_deployer
 
 pytestmark = pytest.mark.e2e
 
@@ -56,17 +54,7 @@ def converges(deployer) -> None:
 
 def killed_after(deployer, seconds: float, **data) -> None:
     """Start a deploy and kill it (SIGKILL, as a lost laptop would) after some seconds."""
-    command = harness.pyinfra_command(
-        "inventories/do.py", "deploy.py", {**deployer.data, **data}, ("-y",)
-    )
-    process = subprocess.Popen(
-        command,
-        cwd=harness.PROJECT_ROOT,
-        env=harness.pyinfra_environment(deployer.environment),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = deployer.start(**data)
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -76,13 +64,8 @@ def killed_after(deployer, seconds: float, **data) -> None:
 
 @pytest.fixture(scope="module")
 def faulty(stand_in_images, ssh_key, tmp_path_factory):
-    host = harness.start_test_host(ssh_key[1])
-    secrets_dir = tmp_path_factory.mktemp("fault-secrets")
-    shutil.rmtree(secrets_dir)
-    deployer = Deployer(host, ssh_key[0], secrets_dir, stack_data(host, stand_in_images))
-    yield deployer
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+    with own_deployer(stand_in_images, ssh_key, tmp_path_factory) as deployer:
+        yield deployer
 
 
 def test_first_deploys_killed_at_several_points_then_one_converges(faulty):

@@ -6,16 +6,13 @@ rules survive a Docker restart and a reboot.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import time
 import urllib.request
 
 import pytest
 
-from tests.e2e import harness
-from tests.e2e.conftest import Deployer, stack_data
+from tests.e2e.conftest import own_deployer
 
 pytestmark = pytest.mark.e2e
 
@@ -53,13 +50,9 @@ def status(host) -> str:
 
 @pytest.fixture(scope="module")
 def guarded(stand_in_images, ssh_key, tmp_path_factory):
-    host = harness.start_test_host(ssh_key[1], publish=(4466, 3306, 3366, OTHER_PORT))
-    secrets_dir = tmp_path_factory.mktemp("firewall-secrets")
-    shutil.rmtree(secrets_dir)
-    deployer = Deployer(host, ssh_key[0], secrets_dir, stack_data(host, stand_in_images))
-    yield deployer
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+    published = (4466, 3306, 3366, OTHER_PORT)
+    with own_deployer(stand_in_images, ssh_key, tmp_path_factory, publish=published) as deployer:
+        yield deployer
 
 
 def test_without_the_firewall_another_published_port_is_reachable(guarded):

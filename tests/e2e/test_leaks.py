@@ -6,13 +6,10 @@ private key) may appear in stdout, stderr or a log pyinfra writes.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from tests.e2e import harness
-from tests.e2e.conftest import Deployer, stack_data
+from tests.e2e.conftest import own_deployer
 
 pytestmark = pytest.mark.e2e
 
@@ -25,16 +22,11 @@ USER_SECRET = "leak-test $ecret 'quoted' \"double\" #hash =equals"
 
 @pytest.fixture(scope="module")
 def leaky(stand_in_images, ssh_key, tmp_path_factory):
-    host = harness.start_test_host(ssh_key[1])
-    secrets_dir = tmp_path_factory.mktemp("leak-secrets")
-    shutil.rmtree(secrets_dir)
-    deployer = Deployer(host, ssh_key[0], secrets_dir, stack_data(host, stand_in_images))
-    deployer.backups = tmp_path_factory.mktemp("leak-backups")
-    result = deployer.run(flags=LOUD)
-    assert result.returncode == 0, result.output
-    yield deployer
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+    with own_deployer(stand_in_images, ssh_key, tmp_path_factory) as deployer:
+        deployer.backups = tmp_path_factory.mktemp("leak-backups")
+        result = deployer.run(flags=LOUD)
+        assert result.returncode == 0, result.output
+        yield deployer
 
 
 def secrets_of(deployer) -> list[str]:

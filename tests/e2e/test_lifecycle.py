@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import time
 import urllib.request
 
 import pytest
-
-from tests.e2e import harness
 
 pytestmark = pytest.mark.e2e
 
@@ -226,21 +223,7 @@ def test_a_damaged_dump_is_refused_before_the_host_is_touched(deployed, tmp_path
 
 
 def test_two_concurrent_runs_do_not_interleave(deployed):
-    slow = subprocess.Popen(
-        [
-            *harness.pyinfra_command(
-                "inventories/do.py",
-                "deploy.py",
-                {**deployed.data, "prisma_java_heap": "640m"},
-                ("-y",),
-            )
-        ],
-        cwd=harness.PROJECT_ROOT,
-        env=harness.pyinfra_environment(deployed.environment),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    slow = deployed.start(prisma_java_heap="640m")
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -254,9 +237,9 @@ def test_two_concurrent_runs_do_not_interleave(deployed):
             pytest.fail("the first run never took the lock")
         second = run(deployed, "deploy.py", flags=("-y",), prisma_java_heap="768m")
     finally:
-        first_output, _ = slow.communicate(timeout=300)
+        slow.wait(timeout=300)
 
-    assert slow.returncode == 0, first_output
+    assert slow.returncode == 0
     assert second.returncode != 0
     assert "the host is locked by another run" in second.output
     assert "file=deploy.py" in second.output

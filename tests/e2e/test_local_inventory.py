@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
 import urllib.request
 
 import pytest
 
 from tests.e2e import harness
-from tests.e2e.conftest import stack_data
+from tests.e2e.conftest import own_host, stack_data
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +36,8 @@ def project_archive() -> bytes:
 
 @pytest.fixture(scope="module")
 def local_host(stand_in_images, ssh_key):
-    host = harness.start_test_host(ssh_key[1])
-    yield host
-    if not os.environ.get("PRISMA_E2E_KEEP"):
-        host.remove()
+    with own_host(ssh_key) as host:
+        yield host
 
 
 @pytest.fixture(scope="module")
