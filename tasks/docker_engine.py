@@ -6,7 +6,6 @@ generated daemon.json and the service enabled under systemd or SysV init.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from io import StringIO
 
@@ -142,10 +141,6 @@ CANDIDATE_PACKAGES = sorted({*PREREQUISITES, *OFFICIAL_PACKAGES, *DISTRO_CONFLIC
 ENGINE_PATHS = [DAEMON_JSON, KEYRING, SOURCES_FILE]
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
     """What differs from an installed, configured, running Docker; empty when nothing."""
     platform = engine.platform
@@ -155,12 +150,12 @@ def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
     ]
     conflicts = DISTRO_CONFLICTS if settings.docker_source == "official" else OFFICIAL_PACKAGES
     problems += [f"{name}: conflicts, installed" for name in conflicts if name in engine.packages]
-    if engine.of(DAEMON_JSON).sha256 != _sha256(daemon_config(settings)):
+    if not engine.of(DAEMON_JSON).holds(daemon_config(settings)):
         problems.append(f"{DAEMON_JSON}: differs")
     if settings.docker_source == "official":
         if not engine.of(KEYRING).exists:
             problems.append(f"{KEYRING}: missing")
-        if engine.of(SOURCES_FILE).sha256 != _sha256(docker_sources(platform, engine.architecture)):
+        if not engine.of(SOURCES_FILE).holds(docker_sources(platform, engine.architecture)):
             problems.append(f"{SOURCES_FILE}: differs")
     if not engine.enabled:
         problems.append("docker service: not enabled")

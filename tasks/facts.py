@@ -9,6 +9,7 @@ when it runs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 
@@ -21,6 +22,10 @@ from tasks.commands import StackPaths
 # ---------------------------------------------------------------------------
 # Parts of a host
 # ---------------------------------------------------------------------------
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,12 @@ class PathState:
     @property
     def exists(self) -> bool:
         return self.kind != "missing"
+
+    def holds(self, content: str) -> bool:
+        return self.sha256 == sha256_text(content)
+
+    def is_roots(self, kind: str, mode: int) -> bool:
+        return (self.kind, self.mode, self.user, self.group) == (kind, mode, "root", "root")
 
 
 MISSING = PathState()

@@ -9,7 +9,6 @@ so they survive Docker restarts too.
 
 from __future__ import annotations
 
-import hashlib
 from io import StringIO
 from pathlib import Path
 
@@ -52,7 +51,7 @@ def firewall_problems(settings: Settings, snapshot: HostSnapshot) -> list[str]:
     problems = [
         f"{path}: differs"
         for path, content in _wanted_files(settings).items()
-        if snapshot.engine.of(path).sha256 != hashlib.sha256(content.encode()).hexdigest()
+        if not snapshot.engine.of(path).holds(content)
     ]
     state = snapshot.firewall
     if not (state.enabled and state.active and state.rules_hooked):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 from io import StringIO
 
@@ -49,10 +48,6 @@ def already_converged(summary: str):
     yield from ()
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _ownership_commands(path: str, current: PathState, mode: int, touched: bool):
     if touched or (current.user, current.group) != ("root", "root"):
         yield StringCommand("chown", "root:root", shlex.quote(path))
@@ -78,7 +73,7 @@ def _file_commands(
     path: str, content: str, current: PathState, mode: int, secret: bool, edited: bool
 ):
     """Upload content when the file differs; then make it root's with the given mode."""
-    changed = current.sha256 != _sha256(content)
+    changed = not current.holds(content)
     if changed and edited:
         host.log(
             f"{path} was changed on the host since the last deploy (by hand?); "

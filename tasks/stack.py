@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import jinja2
@@ -14,7 +13,7 @@ from tasks.commands import StackPaths
 from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS
 from tasks.drift import stack_drift
 from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
-from tasks.facts import HostSnapshot, HostState, PathState, StackFiles, StackFilesState
+from tasks.facts import HostSnapshot, HostState, StackFiles, StackFilesState
 from tasks.operations import already_converged, server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
 from tasks.secrets import (
@@ -80,16 +79,6 @@ def stack_secrets(settings: Settings, files: StackFilesState | None = None) -> S
     return secrets
 
 
-def _file_matches(current: PathState, content: str, mode: int) -> bool:
-    return (current.kind, current.mode, current.user, current.group, current.sha256) == (
-        "file",
-        mode,
-        "root",
-        "root",
-        hashlib.sha256(content.encode()).hexdigest(),
-    )
-
-
 def stack_problems(
     settings: Settings, snapshot: HostSnapshot, compose_file: str, env_file: str
 ) -> list[str]:
@@ -97,12 +86,15 @@ def stack_problems(
     paths = StackPaths.of(settings)
     directory = snapshot.files.of(paths.directory)
     problems = []
-    if (directory.kind, directory.mode, directory.user) != ("directory", 700, "root"):
+    if not directory.is_roots("directory", 700):
         problems.append(f"{paths.directory}: not a 0700 directory of root's")
-    if not _file_matches(snapshot.files.of(paths.compose_file), compose_file, 644):
-        problems.append(f"{paths.compose_file}: differs")
-    if not _file_matches(snapshot.files.of(paths.env_file), env_file, 600):
-        problems.append(f"{paths.env_file}: differs")
+    for path, content, mode in (
+        (paths.compose_file, compose_file, 644),
+        (paths.env_file, env_file, 600),
+    ):
+        current = snapshot.files.of(path)
+        if not (current.is_roots("file", mode) and current.holds(content)):
+            problems.append(f"{path}: differs")
     problems += stack_drift(snapshot.stack, service_images(settings))
     if snapshot.status_body != "OK":
         problems.append(f"{settings.health_url}: does not answer OK")
