@@ -17,6 +17,6 @@ with refusal_stops_only_this_host():
     docker_untouched = install_docker(settings, host_state.engine)
     configure_firewall(settings, host_state)
     secrets = stack_secrets(settings, host_state.files)
-    # The snapshot still describes the stack only while the engine is left as it was.
-    deploy_stack(settings, secrets, host_state if docker_untouched else None)
+    # The reading still describes the stack only while the engine is left as it was.
+    deploy_stack(settings, secrets, host_state, fast_path=docker_untouched)
     unlock_host(settings)

@@ -44,6 +44,11 @@ class StackPaths:
         return f"{self.directory}/.compose-hashes"
 
     @property
+    def fingerprint_file(self) -> str:
+        """The database password's fingerprint, recorded when the volume was initialised."""
+        return f"{self.directory}/.db-password-fingerprint"
+
+    @property
     def db_volume(self) -> str:
         return f"{self.project}_{DB_VOLUME_NAME}"
 
@@ -140,6 +145,8 @@ def stack_files_state(paths: StackPaths) -> str:
     return (
         path_states([paths.directory, paths.compose_file, paths.env_file])
         + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
+        + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] "
+        + f'&& echo "db-fingerprint $(cat {shlex.quote(paths.fingerprint_file)})"'
         + f"; if docker volume inspect {shlex.quote(paths.db_volume)} >/dev/null 2>&1; "
         "then echo volume; fi; true"
     )

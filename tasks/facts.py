@@ -91,6 +91,7 @@ class StackFilesState:
     volume: bool = False
     # sha256 of each file as the last converge left it (from the stack's record)
     recorded: dict[str, str] = field(default_factory=dict)
+    db_fingerprint: str = ""
 
     def of(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -221,6 +222,7 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
     images: dict[str, str] = {}
     status_body = ""
     recorded: dict[str, str] = {}
+    db_fingerprint = ""
     for line in lines:
         tag, _, rest = line.strip().partition(" ")
         words = rest.split()
@@ -248,6 +250,8 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             status_body = rest.strip()
         elif tag == "recorded" and len(words) == 2:
             recorded[words[1]] = words[0]
+        elif tag == "db-fingerprint" and words:
+            db_fingerprint = words[0]
     return HostSnapshot(
         engine=EngineState(
             platform,
@@ -264,7 +268,9 @@ def parse_snapshot(lines: list[str]) -> HostSnapshot:
             active="fw-active" in flags,
             rules_hooked="fw-rules" in flags,
         ),
-        files=StackFilesState(paths, volume="volume" in flags, recorded=recorded),
+        files=StackFilesState(
+            paths, volume="volume" in flags, recorded=recorded, db_fingerprint=db_fingerprint
+        ),
         stack=StackState(hashes, tuple(containers), images),
         status_body=status_body,
     )

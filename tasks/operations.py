@@ -97,7 +97,12 @@ def _file_commands(
 
 
 @operation()
-def stack_files(paths: StackPaths, compose_file: str, env_file: HiddenValue):
+def stack_files(
+    paths: StackPaths,
+    compose_file: str,
+    env_file: HiddenValue,
+    db_fingerprint: str | None = None,
+):
     """
     Keep the stack directory (0700), docker-compose.yml (0644) and .env (0600), all
     owned by root, as given; read in one round trip.
@@ -105,6 +110,7 @@ def stack_files(paths: StackPaths, compose_file: str, env_file: HiddenValue):
     + paths: where the stack lives
     + compose_file: the rendered compose file (shown with ``--diff``)
     + env_file: the rendered .env, secret: never shown, diffed or put in a command
+    + db_fingerprint: the database password's fingerprint to record (None: leave it)
     """
     current = host.get_fact(StackFiles, paths=paths)
     commands = [
@@ -126,6 +132,15 @@ def stack_files(paths: StackPaths, compose_file: str, env_file: HiddenValue):
             edited=current.edited_since_converge(paths.env_file),
         ),
     ]
+    if db_fingerprint is not None:
+        commands += _file_commands(
+            paths.fingerprint_file,
+            db_fingerprint + "\n",
+            current.of(paths.fingerprint_file),
+            600,
+            secret=True,
+            edited=False,
+        )
     if not commands:
         host.noop(f"{paths.directory}, its compose file and .env are up to date")
     yield from commands

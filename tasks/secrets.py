@@ -11,6 +11,8 @@ directories 0700 and files 0600; git ignores it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets as random_source
 from collections.abc import Callable, Mapping
@@ -87,6 +89,24 @@ class SecretStore:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stored:
             stored.write(value)
         return value
+
+
+def password_fingerprint(password: str, salt: bytes | None = None) -> str:
+    """A salted scrypt hash of the database password, kept on the host beside .env: it
+    tells a changed password from the one the database was initialised with, and gives
+    nothing away that .env would not."""
+    salt = salt if salt is not None else os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**12, r=8, p=1, dklen=32)
+    return f"scrypt:{salt.hex()}:{digest.hex()}"
+
+
+def fingerprint_matches(password: str, recorded: str) -> bool:
+    try:
+        _, salt, _ = recorded.split(":")
+        expected = password_fingerprint(password, bytes.fromhex(salt))
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, recorded)
 
 
 def generate_password() -> str:

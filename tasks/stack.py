@@ -18,9 +18,12 @@ from tasks.operations import already_converged, server_answers, stack_converged,
 from tasks.redaction import register_secrets
 from tasks.secrets import (
     SecretResolver,
+    SecretsError,
     SecretStore,
     StackSecrets,
+    fingerprint_matches,
     known_secret_values,
+    password_fingerprint,
     secrets_root,
 )
 from tasks.settings import Settings
@@ -101,21 +104,46 @@ def stack_problems(
     return problems
 
 
+def fingerprint_to_record(
+    settings: Settings, secrets: StackSecrets, files: StackFilesState, env_file: str
+) -> str | None:
+    """Refuse a database password other than the one the volume was initialised with;
+    return the fingerprint to record when none is (None: nothing to record)."""
+    password = secrets.db_password.unmask()
+    if files.db_fingerprint and fingerprint_matches(password, files.db_fingerprint):
+        return None
+    if files.db_fingerprint and files.volume:
+        raise SecretsError(
+            f"host {settings.host_name}: the database password differs from the one the "
+            "database was initialised with (prisma_db_password, PRISMA_DB_PASSWORD or "
+            f"{StackPaths.of(settings).env_file} changed?). MySQL keeps its first password: "
+            "the server would be locked out. To change it, see 'The database password' in "
+            "README.md; otherwise unset the new value"
+        )
+    # A fresh volume takes this password; an existing one is known to have it only when
+    # .env stays as it is (stacks deployed before fingerprints were kept).
+    if not files.volume or files.of(StackPaths.of(settings).env_file).holds(env_file):
+        return password_fingerprint(password)
+    return None
+
+
 @deploy("Deploy the Prisma stack")
 def deploy_stack(
-    settings: Settings, secrets: StackSecrets, snapshot: HostSnapshot | None = None
+    settings: Settings, secrets: StackSecrets, host_state: HostSnapshot, fast_path: bool
 ) -> None:
     """The stack's files, converged and answering.
 
-    With a snapshot from read_host() of a host whose engine needed nothing, a stack that
-    already matches gets one no-change operation; otherwise the operations below run,
-    each reading the host again when it runs.
+    `host_state` is the host as read_host() found it. With `fast_path` (the engine was
+    left as it was, so that reading still holds) a stack that already matches gets one
+    no-change operation; otherwise the operations below run, each reading the host
+    again when it runs.
     """
     paths = StackPaths.of(settings)
     compose_file = render_compose_file(settings)
     env_file = render_env(env_values(settings, secrets))
-    if snapshot is not None:
-        problems = stack_problems(settings, snapshot, compose_file, env_file)
+    fingerprint = fingerprint_to_record(settings, secrets, host_state.files, env_file)
+    if fast_path and fingerprint is None:
+        problems = stack_problems(settings, host_state, compose_file, env_file)
         if not problems:
             already_converged(
                 name="The stack is up to date and Prisma answers",
@@ -129,6 +157,7 @@ def deploy_stack(
         paths=paths,
         compose_file=compose_file,
         env_file=HiddenValue(env_file),
+        db_fingerprint=fingerprint,
     )
     converge_and_wait(settings, paths)
 

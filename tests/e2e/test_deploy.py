@@ -191,6 +191,17 @@ def test_a_secret_from_the_environment_reaches_the_server_exactly(deployer, firs
     assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 200
 
 
+def test_another_database_password_is_refused_before_anything_changes(deployer, first_run):
+    env_before = file_digest(deployer.host, "/opt/prisma/.env")
+
+    refused = deployer.run(flags=("-y",), environment={"PRISMA_DB_PASSWORD": "x" * 24})
+
+    assert refused.returncode != 0
+    assert "differs from the one the database was initialised with" in refused.output
+    assert file_digest(deployer.host, "/opt/prisma/.env") == env_before
+    assert status_body(deployer.host) == "OK"
+
+
 def _mysql_greeting(port: int) -> bytes:
     """What a client connecting to 127.0.0.1:port receives first (a MySQL server greets)."""
     try:

@@ -65,3 +65,43 @@ def test_keep_never_overwrites(tmp_path):
 def test_secrets_never_show_in_repr(tmp_path):
     secrets, _ = resolve(tmp_path, data={"prisma_db_password": HiddenValue("hunter2")})
     assert "hunter2" not in repr(secrets) and "hunter2" not in str(secrets)
+
+
+def test_fingerprints_tell_a_changed_password_without_revealing_it():
+    from tasks.secrets import fingerprint_matches, password_fingerprint
+
+    recorded = password_fingerprint("s3cret$")
+    assert "s3cret" not in recorded
+    assert fingerprint_matches("s3cret$", recorded)
+    assert not fingerprint_matches("other", recorded)
+    assert not fingerprint_matches("s3cret$", "garbage")
+    assert password_fingerprint("s3cret$") != recorded  # salted
+
+
+def test_a_changed_database_password_is_refused_on_an_initialised_volume():
+    from tasks.facts import PathState, StackFilesState
+    from tasks.secrets import StackSecrets, password_fingerprint
+    from tasks.stack import fingerprint_to_record
+
+    settings = load_settings("droplet-1", {})
+
+    def secrets(password):
+        return StackSecrets(HiddenValue(password), HiddenValue("m" * 20), HiddenValue("k"))
+
+    initialised = StackFilesState(volume=True, db_fingerprint=password_fingerprint("first"))
+    assert fingerprint_to_record(settings, secrets("first"), initialised, "env") is None
+    with pytest.raises(SecretsError, match="differs from the one the database was initialised"):
+        fingerprint_to_record(settings, secrets("second"), initialised, "env")
+    fresh = StackFilesState(volume=False)
+    assert fingerprint_to_record(settings, secrets("any"), fresh, "env").startswith("scrypt:")
+    # A stack from before fingerprints: recorded only while .env stays the same.
+    env_path = "/opt/prisma/.env"
+    same = StackFilesState({env_path: PathState("file", 600, "root", "root", _sha("env"))}, True)
+    assert fingerprint_to_record(settings, secrets("x"), same, "env") is not None
+    assert fingerprint_to_record(settings, secrets("x"), same, "other env") is None
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
