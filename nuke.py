@@ -4,11 +4,10 @@ Refuses without consent naming the host: `--data nuke_confirm=<host name>`.
 
 from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import nuke_stack
-from tasks.lock import lock_host, unlock_host
+from tasks.lock import host_lock
 from tasks.settings import prepare_host
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
-    lock_host(settings, "nuke.py")
-    nuke_stack(settings)
-    unlock_host(settings)
+    with host_lock(settings, "nuke.py"):
+        nuke_stack(settings)

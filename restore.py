@@ -4,11 +4,10 @@
 
 from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import restore_database
-from tasks.lock import lock_host, unlock_host
+from tasks.lock import host_lock
 from tasks.settings import prepare_host
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
-    lock_host(settings, "restore.py")
-    restore_database(settings)
-    unlock_host(settings)
+    with host_lock(settings, "restore.py"):
+        restore_database(settings)

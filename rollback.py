@@ -2,12 +2,11 @@
 `pyinfra inventories/<x>.py rollback.py`"""
 
 from tasks.errors import refusal_stops_only_this_host
-from tasks.lock import lock_host, unlock_host
+from tasks.lock import host_lock
 from tasks.settings import prepare_host
 from tasks.upgrade import roll_back_stack
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
-    lock_host(settings, "rollback.py")
-    roll_back_stack(settings)
-    unlock_host(settings)
+    with host_lock(settings, "rollback.py"):
+        roll_back_stack(settings)

@@ -3,11 +3,10 @@ Already running: no change. `pyinfra inventories/<x>.py start.py`"""
 
 from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import start_stack
-from tasks.lock import lock_host, unlock_host
+from tasks.lock import host_lock
 from tasks.settings import prepare_host
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
-    lock_host(settings, "start.py")
-    start_stack(settings)
-    unlock_host(settings)
+    with host_lock(settings, "start.py"):
+        start_stack(settings)

@@ -3,11 +3,10 @@ Already stopped: no change. `pyinfra inventories/<x>.py stop.py`"""
 
 from tasks.errors import refusal_stops_only_this_host
 from tasks.lifecycle import stop_stack
-from tasks.lock import lock_host, unlock_host
+from tasks.lock import host_lock
 from tasks.settings import prepare_host
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
-    lock_host(settings, "stop.py")
-    stop_stack(settings)
-    unlock_host(settings)
+    with host_lock(settings, "stop.py"):
+        stop_stack(settings)

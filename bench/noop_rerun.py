@@ -79,13 +79,19 @@ def main() -> int:
 
         fresh_seconds, _ = timed(deploy)
         changes = deploy().total_changes  # also warms caches before the timed runs
-        noop = median_seconds(lambda: deploy(("-y",)), options.runs)
-        floor_pyinfra = median_seconds(
-            lambda: harness.run_pyinfra(
+
+        def floor():
+            return harness.run_pyinfra(
                 "inventories/do.py", str(floor_file), environment, flags=("-y",)
-            ),
-            options.runs,
-        )
+            )
+
+        # Interleaved, so both see the same load on this shared machine.
+        noop_times, floor_times = [], []
+        for _ in range(options.runs):
+            noop_times.append(timed(lambda: deploy(("-y",)))[0])
+            floor_times.append(timed(floor)[0])
+        noop = statistics.median(noop_times)
+        floor_pyinfra = statistics.median(floor_times)
         state_command = stack_state(StackPaths("/opt/prisma", "prisma"))
         ssh = [
             "ssh",

@@ -147,8 +147,8 @@ def stack_files_state(paths: StackPaths) -> str:
         + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
         + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] "
         + f'&& echo "db-fingerprint $(cat {shlex.quote(paths.fingerprint_file)})"'
-        + f"; if docker volume inspect {shlex.quote(paths.db_volume)} >/dev/null 2>&1; "
-        "then echo volume; fi; true"
+        + f"; [ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
+        f'http://localhost/volumes/{paths.db_volume})" = 200 ] && echo volume; true'
     )
 
 
@@ -269,3 +269,10 @@ def wait_for_apt_locks(timeout_seconds: int) -> str:
         f'while held=$({apt_lock_holders()}); [ -n "$held" ]; do '
         f'if [ "$(date +%s)" -ge "$deadline" ]; then echo "$held"; exit 1; fi; sleep 2; done'
     )
+
+
+def in_parallel(parts: list[str]) -> str:
+    """Run shell snippets concurrently and print their outputs in order: reading a host
+    is mostly waiting on docker, systemd and iptables, which need not wait on each other."""
+    jobs = " ".join(f'({part}) > "$t/{index}" 2>/dev/null &' for index, part in enumerate(parts))
+    return f't=$(mktemp -d) && {{ {jobs} wait; cat "$t"/*; rm -rf "$t"; }}'

@@ -291,7 +291,7 @@ class HostState(FactBase[HostSnapshot]):
     def command(
         self, packages: list[str], engine_paths: list[str], paths: StackPaths, url: str
     ) -> str:
-        return "; ".join(
+        return commands.in_parallel(
             [
                 commands.engine_state(packages, engine_paths),
                 commands.firewall_state(),

@@ -17,6 +17,7 @@ import re
 import shlex
 import socket
 import uuid
+from contextlib import contextmanager
 
 from pyinfra import host, logger, state
 from pyinfra.api import StringCommand, operation
@@ -122,6 +123,20 @@ def host_unlocked(path: str):
         _run(release_command(path))
     host.noop("deploy lock released")
     yield from ()
+
+
+@contextmanager
+def host_lock(settings: Settings, deploy_file: str, needed: bool = True):
+    """Queue taking the deploy lock before the body's operations and giving it back after.
+
+    A run that will change nothing (needed=False) takes none: it cannot interleave with
+    anything, and a no-op run stays as cheap as reading the host.
+    """
+    if needed:
+        lock_host(settings, deploy_file)
+    yield
+    if needed:
+        unlock_host(settings)
 
 
 def lock_host(settings: Settings, deploy_file: str) -> None:

@@ -10,10 +10,11 @@ from pyinfra import host, logger
 from pyinfra.api import HiddenValue, deploy
 
 from tasks.commands import StackPaths
-from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS
+from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS, check_supported, engine_problems
 from tasks.drift import stack_drift
 from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
 from tasks.facts import HostSnapshot, HostState, StackFiles, StackFilesState
+from tasks.firewall import firewall_problems
 from tasks.operations import already_converged, server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
 from tasks.secrets import (
@@ -57,14 +58,17 @@ def render_compose_file(settings: Settings) -> str:
 
 
 def read_host(settings: Settings) -> HostSnapshot:
-    """Everything deploy.py compares, read in one round trip while the deploy is prepared."""
-    return host.get_fact(
+    """Everything deploy.py compares, read in one round trip while the deploy is prepared;
+    refuses (before anything changes) an OS this deploy cannot install Docker on."""
+    host_state = host.get_fact(
         HostState,
         packages=CANDIDATE_PACKAGES,
         engine_paths=ENGINE_PATHS,
         paths=StackPaths.of(settings),
         url=settings.health_url,
     )
+    check_supported(host_state.engine.platform, settings.docker_source, settings.host_name)
+    return host_state
 
 
 def stack_secrets(settings: Settings, files: StackFilesState | None = None) -> StackSecrets:
@@ -175,3 +179,15 @@ def converge_and_wait(settings: Settings, paths: StackPaths, verb: str = "Conver
         timeout=settings.prisma_health_timeout,
         paths=paths,
     )
+
+
+def pending_work(settings: Settings, host_state: HostSnapshot, secrets: StackSecrets) -> list[str]:
+    """Everything deploy.py would change on the host as read_host() found it; empty when
+    the run will change nothing."""
+    work = engine_problems(host_state.engine, settings)
+    work += firewall_problems(settings, host_state)
+    compose_file = render_compose_file(settings)
+    env_file = render_env(env_values(settings, secrets))
+    if fingerprint_to_record(settings, secrets, host_state.files, env_file) is not None:
+        work.append("the database password's fingerprint is to be recorded")
+    return work + stack_problems(settings, host_state, compose_file, env_file)

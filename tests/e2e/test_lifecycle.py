@@ -259,7 +259,7 @@ def test_a_lock_left_by_a_dead_run_is_broken_and_others_need_consent(deployed):
         "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
         input=dead + "\n",
     )
-    result = run(deployed, "deploy.py", flags=("-y",))
+    result = run(deployed, "start.py", flags=("-y",))
     assert result.returncode == 0, result.output
     assert "its run is gone" in result.output
 
@@ -268,9 +268,13 @@ def test_a_lock_left_by_a_dead_run_is_broken_and_others_need_consent(deployed):
         "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
         input=elsewhere + "\n",
     )
-    refused = run(deployed, "deploy.py", flags=("-y",))
+    refused = run(deployed, "start.py", flags=("-y",))
     assert refused.returncode != 0
     assert "ci@build-box" in refused.output and "prisma_lock_break=true" in refused.output
-    broken = run(deployed, "deploy.py", flags=("-y",), prisma_lock_break=True)
+    # A deploy that finds nothing to change needs no lock, so another run cannot block it.
+    nothing_to_do = run(deployed, "deploy.py")
+    assert nothing_to_do.returncode == 0, nothing_to_do.output
+    assert nothing_to_do.total_changes == 0
+    broken = run(deployed, "start.py", flags=("-y",), prisma_lock_break=True)
     assert broken.returncode == 0, broken.output
     assert deployed.host.exec("test -e /run/lock/prisma-deploy-prisma", check=False).returncode != 0
