@@ -167,22 +167,19 @@ def engine_problems(engine: EngineState, settings: Settings) -> list[str]:
 
 
 @deploy("Install Docker")
-def install_docker(settings: Settings, engine: EngineState) -> bool:
-    """Docker as the settings say; `engine` is the host as read_host() found it.
+def install_docker(settings: Settings, engine: EngineState, problems: list[str]) -> None:
+    """Docker as the settings say, on a supported host read by read_host() as `engine`.
 
-    A host that already matches gets one no-change operation instead of a dozen fact
-    look-ups (and True is returned); anything else gets the operations below, which
-    check for themselves when they run.
+    `problems` (engine_problems) empty: one no-change operation instead of a dozen fact
+    look-ups; otherwise the operations below, which check for themselves when they run.
     """
     platform = engine.platform
-    check_supported(platform, settings.docker_source, settings.host_name)
-    problems = engine_problems(engine, settings)
     if not problems:
         already_converged(
             name="Docker is installed, configured and running",
             summary="Docker matches the settings",
         )
-        return True
+        return
     logger.debug(f"{host.print_prefix}Docker needs work: {'; '.join(problems)}")
 
     wanted = wanted_packages(settings, platform)
@@ -219,7 +216,6 @@ def install_docker(settings: Settings, engine: EngineState) -> bool:
     else:
         _install_distribution_packages(settings, platform)
     _run_docker_service(engine.systemd, restart=daemon_json.did_change)
-    return False
 
 
 def apt_lock_wait(settings: Settings) -> str:

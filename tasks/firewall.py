@@ -60,14 +60,14 @@ def firewall_problems(settings: Settings, snapshot: HostSnapshot) -> list[str]:
 
 
 @deploy("Configure the firewall")
-def configure_firewall(settings: Settings, snapshot: HostSnapshot) -> None:
-    """The firewall as prisma_firewall says: applied and enabled at boot, or removed."""
+def configure_firewall(settings: Settings, snapshot: HostSnapshot, problems: list[str]) -> None:
+    """The firewall as prisma_firewall says: applied and enabled at boot, or removed;
+    `problems` (firewall_problems) empty: one no-change operation."""
     if settings.prisma_firewall and not snapshot.engine.systemd:
         raise HostRefused(
             f"host {settings.host_name}: prisma_firewall needs systemd to apply its rules at "
             "every boot, and this host does not run it; set prisma_firewall=false"
         )
-    problems = firewall_problems(settings, snapshot)
     if not problems:
         state = "on" if settings.prisma_firewall else "off"
         already_converged(name=f"The firewall is {state} as set", summary=f"firewall {state}")

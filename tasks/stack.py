@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from pyinfra import host, logger
-from pyinfra.api import HiddenValue, deploy
+from pyinfra.api import deploy
 
 from tasks.commands import StackPaths
-from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS, check_supported, engine_problems
+from tasks.docker_engine import CANDIDATE_PACKAGES, ENGINE_PATHS, check_supported
 from tasks.drift import stack_drift
-from tasks.envfile import DB_SERVICE, PRISMA_SERVICE, env_values, render_env
+from tasks.envfile import DB_SERVICE, PRISMA_SERVICE
 from tasks.facts import HostSnapshot, HostState, StackFiles, StackFilesState
-from tasks.firewall import firewall_problems
 from tasks.operations import already_converged, server_answers, stack_converged, stack_files
 from tasks.redaction import register_secrets
 from tasks.secrets import (
@@ -28,6 +28,9 @@ from tasks.secrets import (
     secrets_root,
 )
 from tasks.settings import Settings
+
+if TYPE_CHECKING:
+    from tasks.plan import DeployPlan
 
 COMPOSE_TEMPLATE = Path(__file__).resolve().parent.parent / "files" / "docker-compose.yml.j2"
 
@@ -132,36 +135,23 @@ def fingerprint_to_record(
 
 
 @deploy("Deploy the Prisma stack")
-def deploy_stack(
-    settings: Settings, secrets: StackSecrets, host_state: HostSnapshot, fast_path: bool
-) -> None:
-    """The stack's files, converged and answering.
-
-    `host_state` is the host as read_host() found it. With `fast_path` (the engine was
-    left as it was, so that reading still holds) a stack that already matches gets one
-    no-change operation; otherwise the operations below run, each reading the host
-    again when it runs.
-    """
+def deploy_stack(settings: Settings, plan: DeployPlan) -> None:
+    """The stack's files, converged and answering; one no-change operation when the plan
+    found nothing to do."""
+    if not plan.stack:
+        already_converged(
+            name="The stack is up to date and Prisma answers",
+            summary="files, containers and GET /status match",
+        )
+        return
+    logger.debug(f"{host.print_prefix}stack needs work: {'; '.join(plan.stack)}")
     paths = StackPaths.of(settings)
-    compose_file = render_compose_file(settings)
-    env_file = render_env(env_values(settings, secrets))
-    fingerprint = fingerprint_to_record(settings, secrets, host_state.files, env_file)
-    if fast_path and fingerprint is None:
-        problems = stack_problems(settings, host_state, compose_file, env_file)
-        if not problems:
-            already_converged(
-                name="The stack is up to date and Prisma answers",
-                summary="files, containers and GET /status match",
-            )
-            return
-        logger.debug(f"{host.print_prefix}stack needs work: {'; '.join(problems)}")
-
     stack_files(
         name="Upload the stack: docker-compose.yml and .env (0600) in a 0700 directory",
         paths=paths,
-        compose_file=compose_file,
-        env_file=HiddenValue(env_file),
-        db_fingerprint=fingerprint,
+        compose_file=plan.compose_file,
+        env_file=plan.env_file,
+        db_fingerprint=plan.db_fingerprint,
     )
     converge_and_wait(settings, paths)
 
@@ -179,15 +169,3 @@ def converge_and_wait(settings: Settings, paths: StackPaths, verb: str = "Conver
         timeout=settings.prisma_health_timeout,
         paths=paths,
     )
-
-
-def pending_work(settings: Settings, host_state: HostSnapshot, secrets: StackSecrets) -> list[str]:
-    """Everything deploy.py would change on the host as read_host() found it; empty when
-    the run will change nothing."""
-    work = engine_problems(host_state.engine, settings)
-    work += firewall_problems(settings, host_state)
-    compose_file = render_compose_file(settings)
-    env_file = render_env(env_values(settings, secrets))
-    if fingerprint_to_record(settings, secrets, host_state.files, env_file) is not None:
-        work.append("the database password's fingerprint is to be recorded")
-    return work + stack_problems(settings, host_state, compose_file, env_file)

@@ -13,6 +13,7 @@ from tasks.docker_engine import (
     DAEMON_JSON,
     UnsupportedPlatformError,
     apt_version,
+    check_supported,
     daemon_config,
     docker_sources,
     engine_problems,
@@ -39,8 +40,11 @@ def fresh(release: str, systemd: bool = True, installed: dict | None = None) -> 
 
 
 def install(engine: EngineState, settings):
-    """The operations install_docker queues for a host whose snapshot shows `engine`."""
-    return plan(install_docker, facts(engine), settings, engine)
+    """The operations install_docker queues for a host read as `engine`, after the same
+    checks deploy.py makes first (read_host, plan_deploy)."""
+    check_supported(engine.platform, settings.docker_source, "testhost")
+    problems = engine_problems(engine, settings)
+    return plan(install_docker, facts(engine), settings, engine, problems)
 
 
 def facts(engine: EngineState) -> FakeFacts:

@@ -36,7 +36,9 @@ def applied(settings) -> HostSnapshot:
 def names(settings, state) -> list[str]:
     return [
         op.name.removeprefix("Configure the firewall | ")
-        for op in plan(configure_firewall, FakeFacts({}), settings, state)
+        for op in plan(
+            configure_firewall, FakeFacts({}), settings, state, firewall_problems(settings, state)
+        )
     ]
 
 
