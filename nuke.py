@@ -2,10 +2,10 @@
 Refuses without consent naming the host: `--data nuke_confirm=<host name>`.
 `pyinfra inventories/<x>.py nuke.py --data nuke_confirm=<host name>`"""
 
+from tasks.actions.preflight import prepare_host
+from tasks.actions.start_stop import nuke_stack
 from tasks.errors import refusal_stops_only_this_host
-from tasks.lifecycle import nuke_stack
-from tasks.lock import host_lock
-from tasks.settings import prepare_host
+from tasks.lock.operations import host_lock
 
 with refusal_stops_only_this_host():
     settings = prepare_host()

@@ -1,10 +1,10 @@
 """Return to the images recorded before the last upgrade.py. Already there: no change.
 `pyinfra inventories/<x>.py rollback.py`"""
 
+from tasks.actions.preflight import prepare_host
+from tasks.actions.upgrade import roll_back_stack
 from tasks.errors import refusal_stops_only_this_host
-from tasks.lock import host_lock
-from tasks.settings import prepare_host
-from tasks.upgrade import roll_back_stack
+from tasks.lock.operations import host_lock
 
 with refusal_stops_only_this_host():
     settings = prepare_host()

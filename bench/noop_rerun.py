@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.commands import StackPaths, stack_state
+from tasks.stack.facts import compose_project_probe
+from tasks.stack.layout import StackPaths
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
 
@@ -92,7 +93,7 @@ def main() -> int:
             floor_times.append(timed(floor)[0])
         noop = statistics.median(noop_times)
         floor_pyinfra = statistics.median(floor_times)
-        state_command = stack_state(StackPaths("/opt/prisma", "prisma"))
+        state_command = compose_project_probe(StackPaths("/opt/prisma", "prisma"))
         ssh = [
             "ssh",
             "-i",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pyinfra import host, logger, state
+from pyinfra import host, state
 from pyinfra.api.exceptions import PyinfraError
+
+from tasks.pyinfra_helpers import log_error
 
 
 class HostRefused(PyinfraError):
@@ -14,7 +17,7 @@ class HostRefused(PyinfraError):
 
 
 @contextmanager
-def refusal_stops_only_this_host():
+def refusal_stops_only_this_host() -> Iterator[None]:
     """Run a deploy file's body for one host; a HostRefused fails that host alone.
 
     The error is printed, the host is marked failed (so the run's exit code says so)
@@ -24,5 +27,5 @@ def refusal_stops_only_this_host():
     try:
         yield
     except HostRefused as refusal:
-        host.log_styled(f"refused: {refusal}", fg="red", log_func=logger.error)
+        log_error(host, f"refused: {refusal}")
         state.fail_hosts({host})

@@ -24,16 +24,13 @@ from typing import Any
 
 from pyinfra.api.exceptions import PyinfraError
 
-from tasks.secrets import secrets_root
+from tasks.secrets.store import secrets_root
 
 DEFAULT_TAG = "prisma"
 DEFAULT_SSH_USER = "root"
 DEFAULT_SSH_PORT = 22
 
 Host = tuple[str, dict[str, Any]]
-
-# "host", "host:port", "[v6]" or "[v6]:port"
-_ADDRESS = re.compile(r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:\[\]]+)(?::(?P<p>\d+))?")
 
 
 class InventoryError(PyinfraError):

@@ -27,6 +27,8 @@ IMAGES_DIR = Path(__file__).resolve().parent / "images"
 CACHE_DIR = Path(os.environ.get("PRISMA_E2E_CACHE", "~/.cache/prisma-e2e")).expanduser()
 
 LABEL = "prisma-e2e"  # every container, volume and image the harness makes carries it
+# The test run that started a container: a concurrent run leaves it alone.
+OWNER_LABEL = f"{LABEL}.owner"
 HOST_IMAGE = "prisma-e2e/host:trixie"
 BASE_IMAGE = "prisma-e2e/base:trixie"
 REGISTRY_IMAGE = "prisma-e2e/registry:2"
@@ -294,6 +296,8 @@ class TestHost:
             f"{self.name}-registry",
             "--label",
             f"{LABEL}=1",
+            "--label",
+            f"{OWNER_LABEL}={os.getpid()}",
             "--network",
             f"container:{self.name}",
             "-v",
@@ -339,6 +343,8 @@ def start_test_host(
         name,
         "--label",
         f"{LABEL}=1",
+        "--label",
+        f"{OWNER_LABEL}={os.getpid()}",
         "--cap-add=ALL",
         "--cap-drop=SYS_RESOURCE",
         "--security-opt",
@@ -370,15 +376,36 @@ def start_test_host(
     return host
 
 
+def _process_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_leftovers() -> None:
-    """Remove containers of earlier, interrupted runs (by label)."""
-    leftover = docker("ps", "-aq", "--filter", f"label={LABEL}=1", check=False).stdout.split()
+    """Remove containers of earlier, interrupted runs (by label), never those of a test
+    run still going on; then the volumes no container uses any more."""
+    listing = docker(
+        "ps",
+        "-a",
+        "--filter",
+        f"label={LABEL}=1",
+        "--format",
+        f'{{{{.ID}}}} {{{{index .Labels "{OWNER_LABEL}"}}}}',
+        check=False,
+    ).stdout.splitlines()
+    owners = dict([*line.split(), ""][:2] for line in listing if line.strip())
+    leftover = [container for container, owner in owners.items() if not _process_alive(owner)]
     if leftover:
         docker("rm", "-f", "-v", *leftover, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", "name=prisma-e2e-", check=False)
     for volume in volumes.stdout.split():
         if volume != SHARED_REGISTRY_VOLUME:
-            docker("volume", "rm", "-f", volume, check=False)
+            docker("volume", "rm", volume, check=False)  # refused while a container uses it
 
 
 # ---------------------------------------------------------------------------

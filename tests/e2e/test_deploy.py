@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tasks.envfile import ENV_KEYS
+from tasks.stack.envfile import ENV_KEYS
 
 pytestmark = pytest.mark.e2e
 
@@ -244,14 +244,10 @@ def test_no_secret_appears_in_any_output(deployer, first_run):
 @pytest.fixture(scope="module")
 def compose_scratch_dir(deployer, first_run):
     """The real rendered compose file in a scratch directory on the host."""
-    import jinja2
-
     from tasks.settings import load_settings
-    from tasks.stack import COMPOSE_TEMPLATE, compose_variables
+    from tasks.stack.compose_file import render_compose_file
 
-    rendered = jinja2.Template(COMPOSE_TEMPLATE.read_text()).render(
-        **compose_variables(load_settings("h", {}))
-    )
+    rendered = render_compose_file(load_settings("h", {}))
     deployer.host.exec(
         "mkdir -p /tmp/roundtrip && cat > /tmp/roundtrip/docker-compose.yml", input=rendered
     )
@@ -276,8 +272,9 @@ def composes_literal(printed: str) -> str:
 @given(values=st.fixed_dictionaries({key: ENV_TEXT for key in ENV_KEYS}))
 def test_any_value_reaches_the_containers_unchanged(deployer, compose_scratch_dir, values):
     """Property: .env rendering survives Compose's own parser and interpolation."""
-    from tasks.commands import StackPaths, compose
-    from tasks.envfile import render_env
+    from tasks.stack.commands import compose
+    from tasks.stack.envfile import render_env
+    from tasks.stack.layout import StackPaths
 
     paths = StackPaths(compose_scratch_dir, "roundtrip")
     result = deployer.host.exec(

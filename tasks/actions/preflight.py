@@ -1,0 +1,63 @@
+"""What every deploy file checks before it queues anything: valid settings, root on the
+host, a deployed stack where one is needed, and named consent for destructive verbs."""
+
+from __future__ import annotations
+
+from pyinfra import host
+
+from tasks.errors import HostRefused
+from tasks.host.facts import PasswordlessSudo
+from tasks.settings import Settings, SettingsError, load_settings
+from tasks.stack.facts import StackFiles
+from tasks.stack.layout import StackPaths
+from tasks.stack.secrets import mask_known_secrets
+
+
+class NoStackError(HostRefused):
+    """The host has no deployed stack to act on."""
+
+
+class ConsentError(HostRefused):
+    """A destructive action was asked for without the consent that names the host."""
+
+
+def prepare_host() -> Settings:
+    """The validated settings of the host pyinfra is preparing, after checking that this
+    run can act on it as root (directly, or through passwordless sudo)."""
+    data = host.data.dict()
+    settings = load_settings(host.name, data)
+    if data.get("_sudo") and not host.get_fact(PasswordlessSudo, _sudo=False):
+        user = data.get("ssh_user") or "this user"
+        raise SettingsError(
+            f"host {host.name}: {user} cannot run sudo without a password, and this deploy "
+            f"needs root; allow it (a line '{user} ALL=(ALL) NOPASSWD:ALL' in "
+            f"/etc/sudoers.d/{user}) or connect as root (PRISMA_SSH_USER=root)"
+        )
+    return settings
+
+
+def deployed_stack(settings: Settings) -> StackPaths:
+    """The stack's paths; stops the run before any change if deploy.py never ran here.
+
+    Also masks every secret this machine knows for the host in all output, since the
+    lifecycle files print logs and errors of the services.
+    """
+    mask_known_secrets(settings)
+    paths = StackPaths.of(settings)
+    files = host.get_fact(StackFiles, paths=paths)
+    if not (files.path(paths.compose_file).exists and files.path(paths.env_file).exists):
+        raise NoStackError(
+            f"host {settings.host_name}: no Prisma stack in {paths.directory}; run deploy.py first"
+        )
+    return paths
+
+
+def require_consent(settings: Settings, setting: str, action: str) -> None:
+    """Stop the run unless host data `setting` names this host exactly."""
+    given = getattr(settings, setting)
+    if given != settings.host_name:
+        got = "was not given" if given is None else f"names {given!r}"
+        raise ConsentError(
+            f"host {settings.host_name}: refusing to {action} without consent ({setting} "
+            f"{got}). To go ahead, run again with --data {setting}={settings.host_name}"
+        )

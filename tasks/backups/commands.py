@@ -1,0 +1,53 @@
+"""Pure command builders of backups: dump on the host, and load a dump back."""
+
+from __future__ import annotations
+
+import shlex
+
+from tasks.stack.layout import DB_CONTAINER, StackPaths
+
+SYSTEM_SCHEMAS = ("mysql", "sys", "information_schema", "performance_schema")
+# The root password stays inside the database container: it is read there from the
+# container's own environment, never put on a command line.
+_AS_ROOT = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec'
+
+
+def host_backup_dir(paths: StackPaths) -> str:
+    return f"{paths.directory}/backups"
+
+
+def backup_script(paths: StackPaths, keep: int) -> str:
+    """Dump, compress, checksum and prune on the host; print `backup <file> <sha256>`."""
+    directory = shlex.quote(host_backup_dir(paths))
+    excluded = "|".join(SYSTEM_SCHEMAS)
+    return f"""
+set -euo pipefail
+umask 077
+mkdir -p {directory}
+file={directory}/{paths.project}-$(date -u +%Y%m%dT%H%M%SZ).sql.gz
+databases=$(docker exec {DB_CONTAINER} sh -c '{_AS_ROOT} mysql -uroot -N -B -e "SHOW DATABASES"' \\
+    | grep -Ev '^({excluded})$' || true)
+docker exec {DB_CONTAINER} sh -c '{_AS_ROOT} mysqldump -uroot --single-transaction \\
+    --routines --events --triggers --databases "$@"' dump $databases | gzip > "$file.partial"
+mv "$file.partial" "$file"
+(cd {directory} && sha256sum "$(basename "$file")" > "$file.sha256")
+ls -1t {directory}/{paths.project}-*.sql.gz | tail -n +{keep + 1} | while read -r old; do
+    rm -f "$old" "$old.sha256"
+done
+echo "backup $file $(cut -d' ' -f1 "$file.sha256")"
+"""
+
+
+def backup_command(paths: StackPaths, keep: int) -> str:
+    return f"bash -c {shlex.quote(backup_script(paths, keep))}"
+
+
+def restore_command(remote_file: str, sha256: str) -> str:
+    """Check the uploaded dump's checksum on the host, then load it."""
+    quoted = shlex.quote(remote_file)
+    script = f"""
+set -euo pipefail
+echo {sha256}  {quoted} | sha256sum --check --quiet
+gunzip -c {quoted} | docker exec -i {DB_CONTAINER} sh -c '{_AS_ROOT} mysql -uroot'
+"""
+    return f"bash -c {shlex.quote(script)}"

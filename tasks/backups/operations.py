@@ -1,0 +1,82 @@
+"""Custom operations of backup.py and restore.py."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from pyinfra import logger
+from pyinfra.api import FileUploadCommand, FunctionCommand, operation
+from pyinfra.api.host import Host
+
+from tasks.backups.commands import backup_command, host_backup_dir, restore_command
+from tasks.backups.local import keep_checksum, sha256_of
+from tasks.pyinfra_helpers import connector_arguments, log_error, run_quietly
+from tasks.redaction import redact
+from tasks.stack.layout import StackPaths
+
+
+def _back_up(state, on_host: Host, paths, keep, local_dir: Path, arguments) -> bool:
+    done, output = run_quietly(on_host, backup_command(paths, keep), arguments)
+    lines = [line for line in output.stdout_lines if line.startswith("backup ")]
+    if not done or not lines:
+        log_error(on_host, f"backup failed: {redact(output.stderr)}")
+        return False
+    _, remote_file, remote_sha = lines[-1].split()
+    local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    local_file = local_dir / Path(remote_file).name
+    if not on_host.get_file(remote_file, str(local_file), **arguments):
+        log_error(on_host, f"could not download {remote_file}")
+        return False
+    local_file.chmod(0o600)
+    local_sha = sha256_of(local_file)
+    if local_sha != remote_sha:
+        log_error(on_host, f"downloaded {local_file} does not match the host's checksum")
+        return False
+    keep_checksum(local_file, local_sha)
+    on_host.log(
+        f"backup {remote_file} downloaded to {local_file} (sha256 {local_sha})", logger.info
+    )
+    return True
+
+
+@operation(is_idempotent=False)
+def database_backed_up(paths: StackPaths, keep: int, local_dir: str):
+    """
+    Dump every database (single transaction) through the running database container,
+    keep it on the host (last `keep`), download it with its checksum.
+
+    + paths: the stack
+    + keep: backups kept on the host
+    + local_dir: where the local copies go
+
+    A backup is a new file every time: this operation always reports a change.
+    """
+    yield FunctionCommand(_back_up, (paths, keep, Path(local_dir), connector_arguments()), {})
+
+
+def _load(state, on_host: Host, remote_file, sha256, arguments) -> bool:
+    done, output = run_quietly(on_host, restore_command(remote_file, sha256), arguments)
+    if not done:
+        log_error(on_host, f"restore failed: {redact(output.stderr)}")
+        return False
+    on_host.log(f"loaded {remote_file}", logger.info)
+    return True
+
+
+@operation(is_idempotent=False)
+def database_restored(paths: StackPaths, local_file: str, sha256: str):
+    """
+    Upload a dump made by backup.py, check its checksum on the host and load it.
+
+    + paths: the stack
+    + local_file: the dump (its checksum was verified locally)
+    + sha256: the dump's checksum
+
+    Tables in the dump replace the same tables in the database; others are left alone.
+    """
+    remote = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
+    yield f"mkdir -p -m 700 {shlex.quote(host_backup_dir(paths))}"
+    yield FileUploadCommand(local_file, remote)
+    yield f"chmod 600 {shlex.quote(remote)}"
+    yield FunctionCommand(_load, (remote, sha256, connector_arguments()), {})

@@ -1,0 +1,142 @@
+"""Install Docker as the settings say, on a supported host the plan has read."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.deb import DebPackages
+from pyinfra.operations import apt, files, server, systemd, sysvinit
+
+from tasks.engine.commands import apt_lock_wait_option
+from tasks.engine.config_files import (
+    DAEMON_JSON,
+    KEYRING,
+    OFFICIAL_REPOSITORY,
+    SOURCES_FILE,
+    daemon_config,
+    docker_sources,
+)
+from tasks.engine.facts import DockerEngineState
+from tasks.engine.operations import apt_is_free
+from tasks.engine.packages import (
+    DISTRO_CONFLICTS,
+    DISTRO_PACKAGES,
+    OFFICIAL_PACKAGES,
+    PREREQUISITES,
+    Platform,
+    missing_packages,
+    official_packages,
+    wanted_packages,
+)
+from tasks.pyinfra_helpers import converged_already
+from tasks.settings import Settings
+from tasks.work import Work
+
+
+@deploy("Install Docker")
+def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> None:
+    """Docker as the settings say. Nothing to do: one no-change operation instead of a
+    dozen fact look-ups; otherwise the operations below, which check for themselves."""
+    if converged_already(
+        work, "Docker", "Docker is installed, configured and running", "Docker matches the settings"
+    ):
+        return
+    found = work.found
+    platform = found.platform
+    wanted = wanted_packages(settings.docker_source, settings.docker_version, platform)
+    lock_wait = apt_lock_wait_option(settings.docker_apt_lock_timeout)
+    apt_is_free(
+        name="Wait until no other process holds apt (e.g. unattended-upgrades)",
+        timeout=settings.docker_apt_lock_timeout,
+    )
+    if found.dpkg_interrupted:
+        server.shell(
+            name="Finish the package installation an earlier run left interrupted",
+            commands=["DEBIAN_FRONTEND=noninteractive dpkg --configure -a"],
+        )
+    # Refreshing the index only matters when something is to be installed; doing it on
+    # a complete host would make every later run report a change.
+    apt.update(
+        name="Refresh the apt index (when stale and packages are missing)",
+        cache_time=settings.docker_apt_cache_seconds,
+        _if=lambda: bool(missing_packages(wanted, host.get_fact(DebPackages))),
+    )
+    apt.packages(
+        name="Install ca-certificates and curl",
+        packages=list(PREREQUISITES),
+        extra_install_args=lock_wait,
+    )
+    daemon_json = files.put(
+        name="Write /etc/docker/daemon.json",
+        src=StringIO(daemon_config(settings)),
+        dest=DAEMON_JSON,
+        mode="644",
+        create_remote_dir=True,
+    )
+    if settings.docker_source == "official":
+        _install_official_packages(settings, platform, found.architecture, lock_wait)
+    else:
+        _install_distribution_packages(platform, lock_wait)
+    _run_docker_service(found.systemd, restart=daemon_json.did_change)
+
+
+def _install_official_packages(
+    settings: Settings, platform: Platform, architecture: str, lock_wait: str
+) -> None:
+    apt.packages(
+        name="Remove distribution packages that conflict with Docker's",
+        packages=list(DISTRO_CONFLICTS),
+        present=False,
+        extra_uninstall_args=lock_wait,
+    )
+    files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
+    key = files.download(
+        name="Download Docker's apt signing key",
+        src=f"{OFFICIAL_REPOSITORY}/{platform.distro}/gpg",
+        dest=KEYRING,
+        mode="644",
+    )
+    sources = files.put(
+        name="Add Docker's apt repository",
+        src=StringIO(docker_sources(platform, architecture)),
+        dest=SOURCES_FILE,
+        mode="644",
+    )
+    apt.update(
+        name="Refresh the apt index for Docker's repository",
+        _if=lambda: key.did_change() or sources.did_change(),
+    )
+    apt.packages(
+        name="Install Docker Engine and Compose from Docker's repository",
+        packages=official_packages(settings.docker_version, platform),
+        extra_install_args=lock_wait,
+    )
+
+
+def _install_distribution_packages(platform: Platform, lock_wait: str) -> None:
+    apt.packages(
+        name="Remove Docker's own packages, which conflict with the distribution's",
+        packages=list(OFFICIAL_PACKAGES),
+        present=False,
+        extra_uninstall_args=lock_wait,
+    )
+    apt.packages(
+        name="Install Docker and Compose v2 from the distribution",
+        packages=list(DISTRO_PACKAGES[platform.release]),
+        extra_install_args=lock_wait,
+    )
+
+
+def _run_docker_service(systemd_is_init: bool, restart) -> None:
+    # systemd counts only when it is PID 1 (the sd_booted() test the fact runs); a
+    # container or an old host can have systemctl installed without it.
+    service = systemd.service if systemd_is_init else sysvinit.service
+    service(name="Enable and start Docker", service="docker", enabled=True)
+    service(
+        name="Restart Docker for the new daemon.json",
+        service="docker",
+        restarted=True,
+        _if=restart,
+    )

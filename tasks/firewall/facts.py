@@ -1,0 +1,65 @@
+"""What the firewall part compares: its files, its service, whether its chains are
+hooked in, and whether systemd runs (the rules are applied at boot by a unit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from tasks.firewall.files import PATHS
+from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.probes import tagged
+
+
+@dataclass(frozen=True)
+class FirewallState:
+    paths: dict[str, PathState] = field(default_factory=dict)
+    systemd: bool = False
+    enabled: bool = False
+    active: bool = False
+    rules_hooked: bool = False
+
+    def path(self, path: str) -> PathState:
+        return self.paths.get(path, MISSING)
+
+
+def firewall_probe() -> str:
+    """Tagged lines: `path` per file, then `systemd`, `enabled`, `active`, `rules-hooked`."""
+    return (
+        f"{path_probe(PATHS)}; "
+        "[ -d /run/systemd/system ] && echo systemd; "
+        "systemctl is-enabled --quiet prisma-firewall 2>/dev/null && echo enabled; "
+        "systemctl is-active --quiet prisma-firewall 2>/dev/null && echo active; "
+        "iptables -w -C INPUT -j PRISMA-INPUT 2>/dev/null "
+        "&& iptables -w -C DOCKER-USER -j PRISMA-DOCKER 2>/dev/null && echo rules-hooked; true"
+    )
+
+
+def parse_firewall(lines: list[str]) -> FirewallState:
+    flags = {tag for tag, _, _ in tagged(lines)}
+    return FirewallState(
+        paths_in(lines),
+        systemd="systemd" in flags,
+        enabled="enabled" in flags,
+        active="active" in flags,
+        rules_hooked="rules-hooked" in flags,
+    )
+
+
+class Firewall(FactBase[FirewallState]):
+    """The firewall's files, service and rules."""
+
+    @override
+    def command(self) -> str:
+        return firewall_probe()
+
+    @override
+    @staticmethod
+    def default() -> FirewallState:
+        return FirewallState()
+
+    @override
+    def process(self, output) -> FirewallState:
+        return parse_firewall(output)

@@ -1,0 +1,67 @@
+"""The deploy plan: one work item per part, decided from one reading of the host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyinfra.api import HiddenValue
+
+from tasks.engine.decide import engine_problems
+from tasks.engine.facts import DockerEngineState
+from tasks.firewall.decide import firewall_problems
+from tasks.firewall.facts import FirewallState
+from tasks.firewall.files import wanted_files
+from tasks.plan.read import WholeHostState, read_host
+from tasks.secrets.resolve import StackSecrets
+from tasks.settings import Settings
+from tasks.stack.compose_file import render_compose_file
+from tasks.stack.decide import StackFilesWanted, fingerprint_to_record, stack_problems
+from tasks.stack.envfile import env_values, render_env
+from tasks.stack.facts import StackState
+from tasks.stack.secrets import stack_secrets
+from tasks.work import Work
+
+# The reading of the stack no longer holds once Docker changes under it.
+STACK_AFTER_ENGINE = "Docker changes first; the stack is read again when its turn comes"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    engine: Work[DockerEngineState, None]
+    firewall: Work[FirewallState, dict[str, str]]
+    stack: Work[StackState, StackFilesWanted]
+
+    @property
+    def changes_anything(self) -> bool:
+        return any(work.needed for work in (self.engine, self.firewall, self.stack))
+
+
+def _wanted_stack_files(
+    settings: Settings, found: StackState, secrets: StackSecrets
+) -> StackFilesWanted:
+    env_file = render_env(env_values(settings, secrets))
+    return StackFilesWanted(
+        compose_file=render_compose_file(settings),
+        env_file=HiddenValue(env_file),
+        db_fingerprint=fingerprint_to_record(settings, secrets, found.files, env_file),
+    )
+
+
+def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
+    """Pure: what each part must do, given the host as read and the resolved secrets."""
+    engine = engine_problems(found.engine, settings)
+    firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
+    firewall = firewall_problems(settings, found.firewall, firewall_files)
+    stack_files = _wanted_stack_files(settings, found.stack, secrets)
+    stack = [STACK_AFTER_ENGINE] if engine else stack_problems(settings, found.stack, stack_files)
+    return DeployPlan(
+        engine=Work(found.engine, None, tuple(engine)),
+        firewall=Work(found.firewall, firewall_files, tuple(firewall)),
+        stack=Work(found.stack, stack_files, tuple(stack)),
+    )
+
+
+def plan_deploy(settings: Settings) -> DeployPlan:
+    """Read the host once, resolve its secrets, decide every part's work."""
+    found = read_host(settings)
+    return decide_deploy(settings, found, stack_secrets(settings, found.stack.files))

@@ -1,0 +1,232 @@
+"""
+Every setting of this project, declared once: its name and type (a field of Settings),
+its default, its meaning and its check. The catalogue SETTINGS is read off these fields,
+so a setting cannot exist in one place and be missing in the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from pyinfra.api import HiddenValue
+
+from tasks.settings import checks as check
+from tasks.settings.checks import Check
+
+_SETTING = "setting"
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    meaning: str
+    check: Check
+    secret: bool = False
+    name: str = ""
+
+
+def setting(default: Any, meaning: str, value_check: Check, *, secret: bool = False) -> Any:
+    """A field of Settings that is a setting (Settings is only built by load_settings,
+    which gives every field its value: the default here is documentation and fallback)."""
+    return field(metadata={_SETTING: Setting(default, meaning, value_check, secret)})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings of one host; attribute names are the setting names."""
+
+    host_name: str
+
+    # --- Docker engine -------------------------------------------------------------
+    docker_source: str = setting(
+        "official",
+        "Where Docker comes from: 'official' (Docker's apt repository) or 'distro' "
+        "(the distribution's docker.io + Compose v2 packages).",
+        check.one_of("official", "distro"),
+    )
+    docker_version: str | None = setting(
+        None,
+        "Pin docker-ce and docker-ce-cli to this version (e.g. '27.3.1'; official source "
+        "only). None installs the newest.",
+        check.optional(check.docker_version),
+    )
+    docker_log_max_size: str = setting(
+        "10m",
+        "json-file log rotation: size of one container log file before it rotates.",
+        check.log_size,
+    )
+    docker_log_max_file: int = setting(
+        3, "json-file log rotation: rotated files kept per container.", check.integer(1, 100)
+    )
+    docker_daemon_options: dict = setting(
+        {}, "Extra keys merged over the generated /etc/docker/daemon.json.", check.json_object
+    )
+    docker_apt_lock_timeout: int = setting(
+        600,
+        "Seconds to wait for apt/dpkg locks held by another process (unattended-upgrades "
+        "on a fresh droplet) before failing with who holds them.",
+        check.integer(0, 3 * 3600),
+    )
+    docker_apt_cache_seconds: int = setting(
+        3600, "An apt index younger than this is not refreshed.", check.integer(0, 31 * 86400)
+    )
+
+    # --- The Prisma stack ----------------------------------------------------------
+    prisma_stack_dir: str = setting(
+        "/opt/prisma",
+        "Directory on the host holding docker-compose.yml and .env (mode 0700).",
+        check.absolute_path,
+    )
+    prisma_project_name: str = setting(
+        "prisma",
+        "Compose project name (prefix of the network and the data volume).",
+        check.compose_project,
+    )
+    prisma_image: str = setting(
+        "prismagraphql/prisma:1.0", "Image of the Prisma server.", check.image_reference
+    )
+    prisma_db_image: str = setting(
+        "mysql:5.7", "Image of the MySQL database.", check.image_reference
+    )
+    prisma_port: int = setting(
+        4466, "Port the Prisma server listens on and is published on (PORT).", check.port
+    )
+    prisma_bind_address: str = setting(
+        "0.0.0.0", "Host address the Prisma port is published on.", check.ip_address
+    )
+    prisma_java_heap: str = setting(
+        "1G", "Maximum Java heap of the Prisma server (JAVA_OPTS=-Xmx...).", check.java_memory
+    )
+    prisma_sql_client_connection_limit: int = setting(
+        10,
+        "SQL_CLIENT_CONNECTION_LIMIT: connections of the Prisma server to the client database.",
+        check.integer(1, 1000),
+    )
+    prisma_sql_internal_connection_limit: int = setting(
+        10,
+        "SQL_INTERNAL_CONNECTION_LIMIT: connections to Prisma's internal database.",
+        check.integer(1, 1000),
+    )
+    prisma_db_max_connections: int = setting(
+        1000, "mysqld --max-connections.", check.integer(10, 100000)
+    )
+    prisma_db_name: str = setting(
+        "graphcool",
+        "SQL_INTERNAL_DATABASE / MYSQL_DATABASE: Prisma's internal database.",
+        check.database_name,
+    )
+    prisma_db_debug_port: int | None = setting(
+        None,
+        "Opt-in debug mapping of MySQL to 127.0.0.1:<port> on the host (the seed used 3366). "
+        "None publishes no database port.",
+        check.optional(check.port),
+    )
+    prisma_health_timeout: int = setting(
+        180,
+        "Seconds to wait for GET /status to answer OK after a change.",
+        check.integer(1, 3600),
+    )
+    prisma_firewall: bool = setting(
+        False,
+        "Firewall: only SSH, the Prisma port and prisma_firewall_extra_ports reachable from "
+        "outside, enforced where Docker honours it (DOCKER-USER); needs systemd. On by "
+        "default in inventories/do.py.",
+        check.boolean,
+    )
+    prisma_firewall_extra_ports: list = setting(
+        [], "Firewall: more TCP ports to let in (e.g. a monitoring agent).", check.port_list
+    )
+    prisma_lock_break: bool = setting(
+        False,
+        "Break a deploy lock held by another run (only when that run is known to be gone).",
+        check.boolean,
+    )
+
+    # --- Lifecycle files -----------------------------------------------------------
+    logs_service: str = setting(
+        "all",
+        "logs.py: which service's logs: 'all', 'prisma-db' or 'prisma-database'.",
+        check.one_of("all", "prisma-db", "prisma-database"),
+    )
+    logs_lines: int = setting(
+        100, "logs.py: last N lines of each service.", check.integer(1, 100000)
+    )
+    logs_since: str | None = setting(
+        None,
+        "logs.py: only lines since this time: a duration ('10m', '2h') or a timestamp "
+        "('2026-11-28T10:00:00').",
+        check.optional(check.log_start),
+    )
+    logs_follow: bool = setting(
+        False, "logs.py: keep following new lines (Ctrl-C ends).", check.boolean
+    )
+    status_format: str = setting(
+        "table",
+        "status.py: 'table' for people, 'json' for scripts (one JSON object per host).",
+        check.one_of("table", "json"),
+    )
+    nuke_confirm: str | None = setting(
+        None,
+        "nuke.py: consent to wipe a host's database; must equal the host's name.",
+        check.optional(check.host_name),
+    )
+    nuke_backup: bool = setting(
+        True, "nuke.py: take a database backup before wiping (false skips it).", check.boolean
+    )
+    backup_keep: int = setting(
+        7,
+        "backup.py: backups kept on the host (older ones are deleted; local copies stay).",
+        check.integer(1, 1000),
+    )
+    restore_file: str | None = setting(
+        None,
+        "restore.py: the local dump to load (a .sql.gz made by backup.py, with its .sha256).",
+        check.optional(check.dump_file),
+    )
+    restore_confirm: str | None = setting(
+        None,
+        "restore.py: consent to overwrite the databases in the dump; must equal the host's name.",
+        check.optional(check.host_name),
+    )
+
+    # --- Secrets: None means generated once and kept in the local secret store ------
+    prisma_db_password: HiddenValue | None = setting(
+        None,
+        "MySQL root password (SQL_CLIENT_PASSWORD, SQL_INTERNAL_PASSWORD). "
+        "Environment: PRISMA_DB_PASSWORD.",
+        check.optional(check.secret_text),
+        secret=True,
+    )
+    prisma_schema_manager_secret: HiddenValue | None = setting(
+        None,
+        "SCHEMA_MANAGER_SECRET of the server. Environment: PRISMA_SCHEMA_MANAGER_SECRET.",
+        check.optional(check.secret_text),
+        secret=True,
+    )
+    prisma_cluster_public_key: HiddenValue | None = setting(
+        None,
+        "CLUSTER_PUBLIC_KEY (PEM). None generates an RSA key pair and keeps the private half "
+        "locally. Environment: PRISMA_CLUSTER_PUBLIC_KEY.",
+        check.optional(check.pem_public_key),
+        secret=True,
+    )
+
+    @property
+    def health_url(self) -> str:
+        """URL of GET /status as seen from the host itself."""
+        address = self.prisma_bind_address
+        if address in ("0.0.0.0", "::"):
+            address = "127.0.0.1"
+        elif ":" in address:
+            address = f"[{address}]"
+        return f"http://{address}:{self.prisma_port}/status"
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    replace(spec.metadata[_SETTING], name=spec.name)
+    for spec in fields(Settings)
+    if _SETTING in spec.metadata
+)
+SETTINGS_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
+DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in SETTINGS}

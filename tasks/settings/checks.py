@@ -1,0 +1,129 @@
+"""Value checks of settings: each returns the normalised value or raises
+ValueError("<what is expected>"), which the loader turns into an error naming the setting."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pyinfra.api import HiddenValue
+
+Check = Callable[[Any], Any]
+
+
+def integer(low: int, high: int) -> Check:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"an integer from {low} to {high}")
+        return value
+
+    return check
+
+
+port = integer(1, 65535)
+
+
+def one_of(*choices: str) -> Check:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise ValueError("one of " + ", ".join(repr(choice) for choice in choices))
+        return value
+
+    return check
+
+
+def matching(pattern: str, expected: str) -> Check:
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ValueError(expected)
+        return value
+
+    return check
+
+
+def optional(inner: Check) -> Check:
+    def check(value: Any) -> Any:
+        return None if value is None else inner(value)
+
+    return check
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def port_list(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        raise ValueError("a list of ports, e.g. [9100]")
+    return [port(item) for item in value]
+
+
+def ip_address(value: Any) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("an IPv4 or IPv6 address, e.g. '0.0.0.0' or '127.0.0.1'") from None
+
+
+def secret_text(value: Any) -> HiddenValue:
+    raw = value.unmask() if isinstance(value, HiddenValue) else value
+    if not isinstance(raw, str) or not raw or "\x00" in raw:
+        raise ValueError("a non-empty string without NUL characters")
+    return HiddenValue(raw)
+
+
+def json_object(value: Any) -> dict:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError("a mapping with string keys")
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise ValueError("a mapping that can be written as JSON") from None
+    return value
+
+
+def pem_public_key(value: Any) -> HiddenValue:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    text = secret_text(value)
+    try:
+        load_pem_public_key(text.unmask().encode())
+    except ValueError:
+        raise ValueError("a PEM public key ('-----BEGIN PUBLIC KEY-----' ...)") from None
+    return text
+
+
+# Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], as Docker parses it.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = (
+    rf"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?"
+)
+image_reference = matching(
+    _IMAGE_REFERENCE, "a Docker image reference such as 'mysql:5.7' or 'registry:5000/prisma:1.0'"
+)
+absolute_path = matching(
+    r"/[A-Za-z0-9._/-]*[A-Za-z0-9._-]", "an absolute path such as '/opt/prisma'"
+)
+compose_project = matching(
+    r"[a-z0-9][a-z0-9_-]*", "a Compose project name: lowercase letters, digits, '_' and '-'"
+)
+java_memory = matching(r"[1-9][0-9]*[kKmMgG]?", "a Java heap size such as '1G' or '512m'")
+log_size = matching(r"[1-9][0-9]*[kmg]", "a size such as '10m', '500k' or '1g'")
+docker_version = matching(
+    r"[0-9A-Za-z.:~+-]+", "a Docker version such as '27.3.1' (or a full apt version string)"
+)
+database_name = matching(r"[A-Za-z0-9_]{1,64}", "a database name of letters, digits and '_'")
+log_start = matching(
+    r"[0-9]+[smhd]|[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9:]+)?)?",
+    "a duration such as '10m' or a timestamp such as '2026-11-28T10:00:00'",
+)
+host_name = matching(r".+", "the host's name")
+dump_file = matching(r".+\.sql\.gz", "a path to a .sql.gz file made by backup.py")

@@ -1,0 +1,107 @@
+"""
+Host data to Settings: every value checked, then the rules that tie settings together.
+Runs while pyinfra prepares the run, so bad input stops before any host is touched,
+with an error naming the setting and what it expects.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from tasks.errors import HostRefused
+from tasks.settings.catalogue import SETTINGS_BY_NAME, Settings
+
+OUR_PREFIXES = ("docker_", "prisma_", "nuke_", "backup_", "restore_", "logs_", "status_")
+
+# Values from the Prisma 1.1 Docker document and its examples: public, never secret.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"MUCHSECRET", "SECRET_1", "SECRET_2", "graphcool", "PUBLIC_KEY", "secret", "password"}
+)
+
+
+class SettingsError(HostRefused):
+    """Bad host data: the message names the setting and what it expects."""
+
+
+def _describe(value: Any, secret: bool) -> str:
+    if secret:
+        return f"a {type(value).__name__} (value not shown)"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _unknown_key_error(host_name: str, key: str) -> str | None:
+    """A did-you-mean message for keys that look like ours but are not."""
+    close = difflib.get_close_matches(key, SETTINGS_BY_NAME, n=1, cutoff=0.8)
+    if close:
+        return f"host {host_name}: unknown setting '{key}'; did you mean '{close[0]}'?"
+    if key.startswith(OUR_PREFIXES):
+        return (
+            f"host {host_name}: unknown setting '{key}'; "
+            "see the settings table in README.md for the known ones"
+        )
+    return None
+
+
+def check_known_keys(host_name: str, data: Mapping[str, Any]) -> None:
+    """Raise for host data keys that look like settings of ours but are unknown."""
+    for key in sorted(data):
+        message = None if key in SETTINGS_BY_NAME else _unknown_key_error(host_name, key)
+        if message:
+            raise SettingsError(message)
+
+
+def checked_values(host_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting's value, checked and normalised; the first bad one raises."""
+    values: dict[str, Any] = {}
+    for name, spec in SETTINGS_BY_NAME.items():
+        raw = data.get(name, spec.default)
+        try:
+            values[name] = spec.check(raw)
+        except ValueError as expected:
+            raise SettingsError(
+                f"host {host_name}: setting '{name}' must be {expected}, "
+                f"got {_describe(raw, spec.secret)}"
+            ) from None
+    return values
+
+
+def _check_ports(host_name: str, values: Mapping[str, Any], ssh_port: Any) -> None:
+    ssh_ports = {22, ssh_port or 22}
+    if values["prisma_port"] in ssh_ports:
+        raise SettingsError(
+            f"host {host_name}: setting 'prisma_port' must not be an SSH port "
+            f"({', '.join(map(str, sorted(ssh_ports)))}), got {values['prisma_port']}"
+        )
+    debug_port = values["prisma_db_debug_port"]
+    if debug_port is not None and debug_port == values["prisma_port"]:
+        raise SettingsError(
+            f"host {host_name}: settings 'prisma_db_debug_port' and 'prisma_port' must differ, "
+            f"both are {debug_port}"
+        )
+
+
+def _check_given_secrets(host_name: str, values: Mapping[str, Any]) -> None:
+    for name in ("prisma_db_password", "prisma_schema_manager_secret"):
+        secret = values[name]
+        if secret is not None and secret.unmask() in KNOWN_DEFAULT_SECRETS:
+            raise SettingsError(
+                f"host {host_name}: setting '{name}' is a published example value; "
+                "leave it unset to generate one, or give a secret of your own"
+            )
+    manager = values["prisma_schema_manager_secret"]
+    if manager is not None and len(manager.unmask()) < 16:
+        raise SettingsError(
+            f"host {host_name}: setting 'prisma_schema_manager_secret' must be at least "
+            "16 characters: it guards the management API"
+        )
+
+
+def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
+    """Validate the host data of one host and return its Settings."""
+    check_known_keys(host_name, data)
+    values = checked_values(host_name, data)
+    _check_ports(host_name, values, data.get("ssh_port"))
+    _check_given_secrets(host_name, values)
+    return Settings(host_name=host_name, **values)

@@ -1,0 +1,114 @@
+"""
+Pure command builders of the stack: each returns the shell command for one action on the
+host and runs nothing. Operations decide where and when to run them; unit tests assert
+the exact strings.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from tasks.host.probes import DOCKER_API, http_status_probe
+from tasks.settings import Settings
+from tasks.stack.envfile import ENV_KEYS
+from tasks.stack.layout import SERVICES, StackPaths
+
+
+def compose(paths: StackPaths, *arguments: str) -> str:
+    """`docker compose` on this stack, with .env winning over the caller's environment.
+
+    Compose lets exported shell variables override .env; a developer's `PORT=3000`
+    would silently move the server. `env -u` drops exactly the variables .env defines.
+    """
+    unset = " ".join(f"-u {key}" for key in ENV_KEYS)
+    return " ".join(
+        [
+            f"env {unset} docker compose",
+            f"--project-name {shlex.quote(paths.project)}",
+            f"--file {shlex.quote(paths.compose_file)}",
+            f"--env-file {shlex.quote(paths.env_file)}",
+            *arguments,
+        ]
+    )
+
+
+def files_digest(paths: StackPaths) -> str:
+    """Shell: the sha256 of docker-compose.yml and .env together (what the record keys on)."""
+    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
+    return f"$(cat {files} 2>/dev/null | sha256sum | cut -c1-64)"
+
+
+def desired_hashes(paths: StackPaths) -> str:
+    """`hash <service> <config hash>` lines: what Compose wants for the files on the host."""
+    return f"{compose(paths, 'config --hash', shlex.quote('*'))} | sed 's/^/hash /'"
+
+
+def compose_up(paths: StackPaths) -> str:
+    """`compose up`, then record which files it converged to and the hashes it used.
+
+    The record lets the next run skip `compose config` (the slowest part of reading the
+    stack) while docker-compose.yml and .env stay byte for byte the same, and tells a
+    file edited on the host by hand from one this deploy changed.
+    """
+    record = shlex.quote(paths.hashes_file)
+    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
+    return (
+        f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
+        f'{{ echo "files {files_digest(paths)}"; {desired_hashes(paths)}; '
+        f"sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
+        f"&& mv {record}.new {record}"
+    )
+
+
+def compose_logs(paths: StackPaths, tail: int) -> str:
+    """The last `tail` lines of both services (for an error message)."""
+    return compose(paths, f"logs --no-color --timestamps --tail {int(tail)}", *SERVICES)
+
+
+def logs_command(paths: StackPaths, settings: Settings) -> str:
+    """logs.py: the services' logs as the logs_* settings ask."""
+    arguments = ["logs", "--no-color", "--timestamps", f"--tail {settings.logs_lines}"]
+    if settings.logs_since:
+        arguments.append(f"--since {shlex.quote(settings.logs_since)}")
+    if settings.logs_follow:
+        arguments.append("--follow")
+    services = SERVICES if settings.logs_service == "all" else (settings.logs_service,)
+    return compose(paths, *arguments, *services)
+
+
+def wait_for_ok(url: str, timeout_seconds: int) -> str:
+    """Poll url until it answers exactly `OK`; exit 1 when timeout_seconds pass first."""
+    quoted = shlex.quote(url)
+    return (
+        f"deadline=$(( $(date +%s) + {int(timeout_seconds)} )); "
+        f'while [ "$(date +%s)" -lt "$deadline" ]; do '
+        f'[ "$(curl --silent --max-time 5 {quoted} 2>/dev/null)" = OK ] && exit 0; '
+        "sleep 2; done; exit 1"
+    )
+
+
+def http_answer(url: str) -> str:
+    """The body and status code url answers with, for an error message."""
+    return (
+        f"curl --silent --max-time 5 --write-out ' (HTTP %{{http_code}})' {shlex.quote(url)} "
+        "2>/dev/null || true"
+    )
+
+
+def status_report(paths: StackPaths, url: str) -> str:
+    """For status.py: `inspect <json>` per container (chosen fields only: the full inspect
+    output holds the environment, secrets included), `images <json>`, `status <body>`."""
+    fields = (
+        '{"service": {{json (index .Config.Labels "com.docker.compose.service")}}, '
+        '"state": {{json .State.Status}}, '
+        '"health": {{if .State.Health}}{{json .State.Health.Status}}{{else}}""{{end}}, '
+        '"image": {{json .Config.Image}}, "image_id": {{json .Image}}, '
+        '"started_at": {{json .State.StartedAt}}}'
+    )
+    return (
+        "docker ps --all --quiet "
+        f"--filter label=com.docker.compose.project={shlex.quote(paths.project)} "
+        f"| xargs -r docker inspect --format {shlex.quote(fields)} | sed 's/^/inspect /'; "
+        f"printf 'images '; {DOCKER_API} http://localhost/images/json; echo; "
+        f"{http_status_probe(url)}"
+    )

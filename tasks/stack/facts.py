@@ -1,0 +1,222 @@
+"""
+What the stack part compares, read from the host:
+
+- StackFiles -> StackFilesState: the stack directory and its files (stat + sha256), the
+  record of the last converge, the password fingerprint, and whether the data volume
+  exists;
+- ComposeProject -> ComposeProjectState: Compose's config hash per service, the
+  project's containers and the local images (from the Docker API on its socket).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+
+from pyinfra.api import FactBase
+from typing_extensions import override
+
+from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.probes import DOCKER_API, tagged
+from tasks.stack.commands import desired_hashes, files_digest
+from tasks.stack.layout import StackPaths
+
+# --- StackFiles -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackFilesState:
+    paths: dict[str, PathState] = field(default_factory=dict)
+    volume: bool = False
+    # sha256 of each file as the last converge left it (from the stack's record)
+    recorded: dict[str, str] = field(default_factory=dict)
+    db_fingerprint: str = ""
+
+    def path(self, path: str) -> PathState:
+        return self.paths.get(path, MISSING)
+
+    def edited_since_converge(self, path: str) -> bool:
+        """True when the file differs from what the last converge left there."""
+        current, recorded = self.path(path), self.recorded.get(path)
+        return current.exists and recorded is not None and current.sha256 != recorded
+
+
+def stack_files_probe(paths: StackPaths) -> str:
+    """Tagged lines: `path` per file, `recorded`, `db-fingerprint` and `volume`."""
+    return (
+        path_probe([paths.directory, paths.compose_file, paths.env_file])
+        + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
+        + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] "
+        + f'&& echo "db-fingerprint $(cat {shlex.quote(paths.fingerprint_file)})"'
+        + f"; [ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
+        f'http://localhost/volumes/{paths.db_volume})" = 200 ] && echo volume; true'
+    )
+
+
+def parse_stack_files(lines: list[str]) -> StackFilesState:
+    recorded: dict[str, str] = {}
+    fingerprint, volume = "", False
+    for tag, _, words in tagged(lines):
+        if tag == "recorded" and len(words) == 2:
+            recorded[words[1]] = words[0]
+        elif tag == "db-fingerprint" and words:
+            fingerprint = words[0]
+        elif tag == "volume":
+            volume = True
+    return StackFilesState(paths_in(lines), volume, recorded, fingerprint)
+
+
+class StackFiles(FactBase[StackFilesState]):
+    """The stack directory, docker-compose.yml and .env (stat + sha256), and the volume."""
+
+    @override
+    def command(self, paths: StackPaths) -> str:
+        return stack_files_probe(paths)
+
+    @override
+    @staticmethod
+    def default() -> StackFilesState:
+        return StackFilesState()
+
+    @override
+    def process(self, output) -> StackFilesState:
+        return parse_stack_files(output)
+
+
+# --- ComposeProject -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    service: str
+    status: str
+    config_hash: str
+    image_id: str
+    health: str
+
+
+def normalize_reference(reference: str) -> str:
+    """An image reference as Docker lists it: no docker.io prefix, always a tag."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if reference.startswith(prefix):
+            reference = reference[len(prefix) :]
+            break
+    name = reference.rsplit("/", 1)[-1]
+    if "@" not in reference and ":" not in name:
+        reference += ":latest"
+    return reference
+
+
+@dataclass(frozen=True)
+class ComposeProjectState:
+    """What Compose wants (per-service config hashes) beside what runs."""
+
+    desired_hashes: dict[str, str] = field(default_factory=dict)
+    containers: tuple[ContainerState, ...] = ()
+    image_ids: dict[str, str] = field(default_factory=dict)  # normalized reference -> ID
+
+    def image_id(self, reference: str) -> str:
+        """The local image ID of a reference, or '' when no such image is on the host."""
+        return self.image_ids.get(normalize_reference(reference), "")
+
+    def digest_reference(self, image_id: str) -> str:
+        """A `repository@sha256:...` the image can be pulled again by ('' if none known)."""
+        return next(
+            (ref for ref, id_ in self.image_ids.items() if "@" in ref and id_ == image_id), ""
+        )
+
+    def containers_of(self, service: str) -> list[ContainerState]:
+        return [container for container in self.containers if container.service == service]
+
+
+def compose_project_probe(paths: StackPaths) -> str:
+    """Tagged lines: `hash <service> <hash>` (from the record of the last converge while
+    the files are unchanged, else from `compose config`), `containers <json>`,
+    `images <json>`."""
+    record = shlex.quote(paths.hashes_file)
+    project_filter = json.dumps({"label": [f"com.docker.compose.project={paths.project}"]})
+    return (
+        f'if [ -f {record} ] && [ "$(head -n 1 {record})" = "files {files_digest(paths)}" ]; '
+        f"then tail -n +2 {record}; "
+        f"elif [ -f {shlex.quote(paths.compose_file)} ] && [ -f {shlex.quote(paths.env_file)} ]; "
+        f"then {desired_hashes(paths)}; fi; "
+        f"printf 'containers '; {DOCKER_API} -G http://localhost/containers/json "
+        f"--data-urlencode all=1 --data-urlencode {shlex.quote('filters=' + project_filter)}; "
+        f"printf '\\nimages '; {DOCKER_API} http://localhost/images/json; echo"
+    )
+
+
+def _health(status_text: str) -> str:
+    for health in ("healthy", "unhealthy", "health: starting"):
+        if f"({health})" in status_text:
+            return health.removeprefix("health: ")
+    return "-"
+
+
+def _containers(payload: str) -> tuple[ContainerState, ...]:
+    containers = []
+    for container in json.loads(payload or "[]"):
+        labels = container.get("Labels") or {}
+        containers.append(
+            ContainerState(
+                service=labels.get("com.docker.compose.service", ""),
+                status=container.get("State", ""),
+                config_hash=labels.get("com.docker.compose.config-hash", ""),
+                image_id=container.get("ImageID", ""),
+                health=_health(container.get("Status", "")),
+            )
+        )
+    return tuple(containers)
+
+
+def _images(payload: str) -> dict[str, str]:
+    found = {}
+    for image in json.loads(payload or "[]"):
+        for reference in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
+            if "<none>" not in reference:
+                found[normalize_reference(reference)] = image["Id"]
+    return found
+
+
+def parse_compose_project(lines: list[str]) -> ComposeProjectState:
+    hashes: dict[str, str] = {}
+    containers: tuple[ContainerState, ...] = ()
+    images: dict[str, str] = {}
+    for tag, rest, words in tagged(lines):
+        if tag == "hash" and len(words) == 2:
+            hashes[words[0]] = words[1]
+        elif tag == "containers":
+            containers = _containers(rest)
+        elif tag == "images":
+            images = _images(rest)
+    return ComposeProjectState(hashes, containers, images)
+
+
+class ComposeProject(FactBase[ComposeProjectState]):
+    """The compose project's desired config hashes, its containers and the local images."""
+
+    @override
+    def command(self, paths: StackPaths) -> str:
+        return compose_project_probe(paths)
+
+    @override
+    @staticmethod
+    def default() -> ComposeProjectState:
+        return ComposeProjectState()
+
+    @override
+    def process(self, output) -> ComposeProjectState:
+        return parse_compose_project(output)
+
+
+# --- The whole stack part, as the deploy plan reads it ----------------------------------
+
+
+@dataclass(frozen=True)
+class StackState:
+    """Everything the stack part compares: its files, its Compose project, GET /status."""
+
+    files: StackFilesState = field(default_factory=StackFilesState)
+    project: ComposeProjectState = field(default_factory=ComposeProjectState)
+    status_body: str = ""

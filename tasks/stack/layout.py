@@ -1,0 +1,58 @@
+"""Where one host's stack lives and what its pieces are called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tasks.settings import Settings
+
+# Service names of the seed's compose file: the database's name is also its hostname on
+# the stack's network and the name of its container (`docker exec prisma-db ...`).
+DB_SERVICE = "prisma-db"
+PRISMA_SERVICE = "prisma-database"
+SERVICES = (DB_SERVICE, PRISMA_SERVICE)
+DB_CONTAINER = DB_SERVICE
+DB_ROOT_USER = "root"
+DB_PORT_IN_NETWORK = 3306
+DB_VOLUME_NAME = "db-persistence"
+
+COMPOSE_FILE_NAME = "docker-compose.yml"
+ENV_FILE_NAME = ".env"
+
+
+@dataclass(frozen=True)
+class StackPaths:
+    """Where one host's stack lives, and the Compose project it is."""
+
+    directory: str
+    project: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> StackPaths:
+        return cls(settings.prisma_stack_dir, settings.prisma_project_name)
+
+    @property
+    def compose_file(self) -> str:
+        return f"{self.directory}/{COMPOSE_FILE_NAME}"
+
+    @property
+    def env_file(self) -> str:
+        return f"{self.directory}/{ENV_FILE_NAME}"
+
+    @property
+    def hashes_file(self) -> str:
+        """Record of the last converge: the files' digest and Compose's config hashes."""
+        return f"{self.directory}/.compose-hashes"
+
+    @property
+    def fingerprint_file(self) -> str:
+        """The database password's fingerprint, recorded when the volume was initialised."""
+        return f"{self.directory}/.db-password-fingerprint"
+
+    @property
+    def db_volume(self) -> str:
+        return f"{self.project}_{DB_VOLUME_NAME}"
+
+
+def service_images(settings: Settings) -> dict[str, str]:
+    return {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}

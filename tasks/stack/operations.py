@@ -1,0 +1,251 @@
+"""Custom operations of the stack part: each yields commands only when needed."""
+
+from __future__ import annotations
+
+import datetime
+import shlex
+from io import StringIO
+
+import click
+from pyinfra import host, logger, state
+from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue, StringCommand, operation
+from pyinfra.api.host import Host
+from pyinfra.facts.files import FileContents
+from pyinfra.operations.util.files import generate_color_diff
+
+from tasks.host.facts import HttpBody
+from tasks.host.paths import PathState
+from tasks.pyinfra_helpers import connector_arguments, failure, log_error, run_quietly
+from tasks.redaction import redact
+from tasks.stack import commands
+from tasks.stack.decide import stack_drift
+from tasks.stack.facts import ComposeProject, StackFiles
+from tasks.stack.layout import StackPaths
+from tasks.stack.status import service_statuses, status_document, status_table
+
+LOG_LINES_ON_FAILURE = 40
+
+# --- Files ------------------------------------------------------------------------------
+
+
+def _ownership_commands(path: str, current: PathState, mode: int, touched: bool):
+    if touched or (current.user, current.group) != ("root", "root"):
+        yield StringCommand("chown", "root:root", shlex.quote(path))
+    if touched or current.mode != mode:
+        yield StringCommand("chmod", f"{mode}", shlex.quote(path))
+
+
+def _directory_commands(path: str, current: PathState, mode: int):
+    created = current.kind != "directory"
+    if created:
+        yield StringCommand("mkdir", "-p", shlex.quote(path))
+    yield from _ownership_commands(path, current, mode, created)
+
+
+def _show_diff(path: str, content: str) -> None:
+    current = host.get_fact(FileContents, path=path) or []
+    host.log(f"Will modify {path}", logger.info)
+    for line in generate_color_diff([line + "\n" for line in current], content.splitlines(True)):
+        logger.info(f"  {line}")
+
+
+def _file_commands(
+    path: str, content: str, current: PathState, mode: int, secret: bool, edited: bool
+):
+    """Upload content when the file differs; then make it root's with the given mode."""
+    changed = not current.has_content(content)
+    if changed and edited:
+        host.log(
+            f"{path} was changed on the host since the last deploy (by hand?); "
+            "restoring the deployed version" + (" (contents not shown)" if secret else ""),
+            logger.warning,
+        )
+    if changed:
+        if secret:
+            host.log(f"{path}: content will change (secret, not shown)", logger.info)
+        elif state.config.DIFF:
+            _show_diff(path, content)
+        temp_file = host.get_temp_filename(path)
+        if secret and connector_arguments().get("_sudo"):
+            # With sudo pyinfra uploads to a temp file first: create it 0600 as the SSH
+            # user so the secret is never world-readable, even for a moment.
+            yield StringCommand(
+                "install", "-m", "600", "/dev/null", shlex.quote(temp_file), _sudo=False
+            )
+        yield FileUploadCommand(StringIO(content), path, remote_temp_filename=temp_file)
+    yield from _ownership_commands(path, current, mode, changed)
+
+
+@operation()
+def stack_files(
+    paths: StackPaths,
+    compose_file: str,
+    env_file: HiddenValue,
+    db_fingerprint: str | None = None,
+):
+    """
+    Keep the stack directory (0700), docker-compose.yml (0644) and .env (0600), all
+    owned by root, as given; read in one round trip.
+
+    + paths: where the stack lives
+    + compose_file: the rendered compose file (shown with ``--diff``)
+    + env_file: the rendered .env, secret: never shown, diffed or put in a command
+    + db_fingerprint: the database password's fingerprint to record (None: leave it)
+    """
+    current = host.get_fact(StackFiles, paths=paths)
+    wanted = [
+        (paths.compose_file, compose_file, 644, False),
+        (paths.env_file, env_file.unmask(), 600, True),
+    ]
+    if db_fingerprint is not None:
+        wanted.append((paths.fingerprint_file, db_fingerprint + "\n", 600, True))
+    commands_ = list(_directory_commands(paths.directory, current.path(paths.directory), 700))
+    for path, content, mode, secret in wanted:
+        # The fingerprint is the deploy's own record: nobody edits it by hand.
+        edited = path != paths.fingerprint_file and current.edited_since_converge(path)
+        commands_ += _file_commands(path, content, current.path(path), mode, secret, edited)
+    if not commands_:
+        host.noop(f"{paths.directory}, its compose file and .env are up to date")
+    yield from commands_
+
+
+# --- Containers -------------------------------------------------------------------------
+
+
+@operation()
+def stack_converged(paths: StackPaths, service_images: dict[str, str]):
+    """
+    Bring the compose project in line with the files on the host, only when it differs.
+
+    + paths: the stack's directory and project name
+    + service_images: image reference per service, to notice a re-pointed tag
+
+    Reads the desired per-service config hashes and the running containers in one
+    round trip; runs ``compose up`` (which recreates only the affected services) when a
+    container is missing, stopped, reconfigured, on an outdated image, or orphaned.
+    """
+    reasons = stack_drift(host.get_fact(ComposeProject, paths=paths), service_images)
+    if not reasons:
+        host.noop("the stack matches docker-compose.yml and .env")
+        return
+    logger.debug(f"{host.print_prefix}stack drift: {'; '.join(reasons)}")
+    yield commands.compose_up(paths)
+
+
+@operation()
+def stack_stopped(paths: StackPaths):
+    """
+    Stop the stack's containers, keeping them, their volume and the data.
+
+    + paths: the stack
+
+    Nothing running: no change.
+    """
+    containers = host.get_fact(ComposeProject, paths=paths).containers
+    if not any(container.status == "running" for container in containers):
+        host.noop("the stack is already stopped")
+        return
+    yield commands.compose(paths, "stop")
+
+
+@operation(is_idempotent=False)
+def stack_reset(paths: StackPaths):
+    """
+    Hard-reset the stack to an empty database: kill, down with volumes and orphans, up.
+
+    + paths: the stack
+
+    Always changes the host; deploy files call it only with the host's named consent.
+    """
+    yield commands.compose(paths, "kill")
+    yield commands.compose(paths, "down --volumes --remove-orphans")
+    yield commands.compose_up(paths)
+
+
+# --- The server answering ---------------------------------------------------------------
+
+
+def wait_until_ok(state, on_host: Host, url, timeout, paths, arguments) -> bool:
+    """Poll url on the host until it answers OK; on timeout say why, with masked logs."""
+    answered, _ = run_quietly(on_host, commands.wait_for_ok(url, timeout), arguments)
+    if answered:
+        return True
+    _, answer = run_quietly(on_host, commands.http_answer(url), arguments)
+    _, logs = run_quietly(on_host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
+    log_error(
+        on_host,
+        f"{url} did not answer OK within {timeout}s (last answer: "
+        f"{redact(answer.stdout.strip()) or 'none'}); last {LOG_LINES_ON_FAILURE} log lines "
+        "of each service:",
+    )
+    # The services' own logs are the first thing a user needs here.
+    for line in logs.stdout_lines + logs.stderr_lines:
+        logger.error(f"    {redact(line)}")
+    return False
+
+
+@operation()
+def server_answers(url: str, timeout: int, paths: StackPaths):
+    """
+    Wait until GET url answers ``OK`` on the host; fail with the services' logs if not.
+
+    + url: the status URL as seen from the host
+    + timeout: seconds to wait
+    + paths: the stack, whose logs explain a failure
+
+    Already answering: nothing to do, no change.
+    """
+    if host.get_fact(HttpBody, url=url) == "OK":
+        host.noop(f"{url} answers OK")
+        return
+    yield FunctionCommand(wait_until_ok, (url, timeout, paths, connector_arguments()), {})
+
+
+# --- Reports: they read, so they report no change ---------------------------------------
+
+
+@operation()
+def logs_shown(command: str):
+    """
+    Print the services' logs, each line prefixed with the host it came from.
+
+    + command: the `compose logs` command to run
+
+    Reading logs changes nothing, so this reports no change; lines go to stderr like
+    the rest of pyinfra's output, secrets masked.
+    """
+    if state.is_executing:
+        status, _ = host.run_shell_command(
+            StringCommand(command), print_output=True, print_input=False, **connector_arguments()
+        )
+        if not status:
+            yield failure("docker compose logs failed (see above)")
+            return
+    host.noop("logs shown")
+
+
+@operation()
+def status_reported(paths: StackPaths, url: str, output_format: str, host_name: str):
+    """
+    Print each service's state, health, image and digest, uptime, and whether GET
+    /status answers OK: a table for people or one JSON object per host for scripts.
+
+    + paths: the stack
+    + url: the status URL as seen from the host
+    + output_format: 'table' or 'json'
+    + host_name: how the host is named in the output
+
+    Reading changes nothing, so this reports no change. JSON goes to stdout alone.
+    """
+    if state.is_executing:
+        read, output = run_quietly(host, commands.status_report(paths, url), connector_arguments())
+        if not read:
+            yield failure(f"could not read the stack's status: {redact(output.stderr)}")
+            return
+        now = datetime.datetime.now(datetime.timezone.utc)
+        rows, body = service_statuses(output.stdout_lines, now)
+        if output_format == "json":
+            click.echo(status_document(host_name, rows, body, url))
+        else:
+            click.echo(status_table(host_name, rows, body, url), err=True)
+    host.noop("status reported")

@@ -1,0 +1,120 @@
+"""status.py's report: commands.status_report() output parsed into one row per service,
+shown as a table for people or one JSON document per host for scripts."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import asdict, dataclass
+
+from tasks.host.probes import tagged
+from tasks.stack.facts import normalize_reference
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    service: str
+    state: str
+    health: str
+    image: str
+    image_id: str
+    digest: str
+    started_at: str
+    uptime_seconds: int | None
+
+
+def _uptime(started_at: str, now: datetime.datetime) -> int:
+    # Docker writes UTC with nanoseconds ("2026-11-28T06:13:26.123456789Z"); seconds do.
+    started = datetime.datetime.fromisoformat(started_at.split(".")[0].rstrip("Z") + "+00:00")
+    return max(0, int((now - started).total_seconds()))
+
+
+def _digest(container: dict, image: dict) -> str:
+    repository = normalize_reference(container["image"]).rsplit(":", 1)[0].split("@")[0]
+    return next(
+        (
+            digest.split("@", 1)[1]
+            for digest in image.get("RepoDigests") or []
+            if digest.startswith(repository + "@")
+        ),
+        "",
+    )
+
+
+def _row(container: dict, images: dict[str, dict], now: datetime.datetime) -> ServiceStatus:
+    running = container["state"] == "running" and bool(container["started_at"])
+    return ServiceStatus(
+        service=container["service"],
+        state=container["state"],
+        health=container["health"] or "-",
+        image=container["image"],
+        image_id=container["image_id"],
+        digest=_digest(container, images.get(container["image_id"], {})),
+        started_at=container["started_at"] if running else "",
+        uptime_seconds=_uptime(container["started_at"], now) if running else None,
+    )
+
+
+def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[ServiceStatus], str]:
+    """Per-service rows and the /status body, from commands.status_report output."""
+    images: dict[str, dict] = {}
+    containers: list[dict] = []
+    body = ""
+    for tag, rest, _ in tagged(lines):
+        if tag == "inspect" and rest.strip():
+            containers.append(json.loads(rest))
+        elif tag == "images" and rest.strip():
+            images = {image["Id"]: image for image in json.loads(rest)}
+        elif tag == "status":
+            body = rest.strip()
+    rows = [_row(container, images, now) for container in containers]
+    return sorted(rows, key=lambda row: row.service), body
+
+
+def _human_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s"
+
+
+def status_table(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
+    header = ("SERVICE", "STATE", "HEALTH", "UPTIME", "IMAGE", "DIGEST")
+    cells = [header] + [
+        (
+            r.service,
+            r.state,
+            r.health,
+            _human_duration(r.uptime_seconds),
+            r.image,
+            (r.digest or r.image_id)[:19],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [f"[{host_name}]"]
+    for row in cells:
+        padded = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append(("  " + "  ".join(padded)).rstrip())
+    answer = "OK" if body == "OK" else f"not OK ({body or 'no answer'})"
+    lines.append(f"  GET {url}: {answer}")
+    return "\n".join(lines)
+
+
+def status_document(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
+    return json.dumps(
+        {
+            "host": host_name,
+            "services": [asdict(row) for row in rows],
+            "status_url": url,
+            "status_ok": body == "OK",
+            "status_body": body,
+        },
+        sort_keys=True,
+    )

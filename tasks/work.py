@@ -1,0 +1,21 @@
+"""One part's share of a deploy, in the same shape for every part: what was read on the
+host, what is wanted, and what differs (nothing: the part reports no change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+Found = TypeVar("Found")
+Wanted = TypeVar("Wanted")
+
+
+@dataclass(frozen=True)
+class Work(Generic[Found, Wanted]):
+    found: Found
+    wanted: Wanted
+    problems: tuple[str, ...]
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.problems)

@@ -1,0 +1,110 @@
+"""The local secret store and the never-regenerate rule."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from pyinfra.api import HiddenValue
+
+from tasks.secrets.resolve import SecretResolver, SecretsError
+from tasks.secrets.store import SecretStore
+from tasks.settings import load_settings
+
+
+def resolve(tmp_path, data=None, environ=None, host_has_stack=False):
+    settings = load_settings("droplet-1", data or {})
+    store = SecretStore(tmp_path / ".secrets", "droplet-1")
+    resolver = SecretResolver(settings, store, lambda: host_has_stack, environ or {})
+    return resolver.resolve(), store
+
+
+def test_first_deploy_generates_and_keeps_private_files(tmp_path):
+    secrets, store = resolve(tmp_path)
+    assert len(secrets.db_password.unmask()) >= 40
+    assert secrets.db_password.unmask() != secrets.schema_manager_secret.unmask()
+    public = load_pem_public_key(secrets.cluster_public_key.unmask().encode())
+    private = load_pem_private_key(store.read("cluster_private_key.pem").encode(), None)
+    assert private.public_key().public_numbers() == public.public_numbers()
+    assert oct(store.path.stat().st_mode & 0o777) == "0o700"
+    assert oct(store.path.parent.stat().st_mode & 0o777) == "0o700"
+    for kept in store.path.iterdir():
+        assert oct(kept.stat().st_mode & 0o777) == "0o600"
+
+
+def test_later_deploys_reuse_the_kept_values(tmp_path):
+    first, _ = resolve(tmp_path)
+    again, _ = resolve(tmp_path, host_has_stack=True)
+    assert again.raw_values() == first.raw_values()
+
+
+def test_host_data_then_environment_win_over_the_store(tmp_path):
+    resolve(tmp_path)
+    from_data, _ = resolve(
+        tmp_path,
+        data={"prisma_db_password": "from-data"},
+        environ={"PRISMA_DB_PASSWORD": "from-env", "PRISMA_SCHEMA_MANAGER_SECRET": "env-sms"},
+    )
+    assert from_data.db_password.unmask() == "from-data"
+    assert from_data.schema_manager_secret.unmask() == "env-sms"
+
+
+def test_a_host_with_a_stack_never_gets_a_new_secret(tmp_path):
+    with pytest.raises(SecretsError) as error:
+        resolve(tmp_path, host_has_stack=True)
+    message = str(error.value)
+    assert "droplet-1" in message and "db_password" in message
+    assert "prisma_db_password" in message and "PRISMA_DB_PASSWORD" in message
+    assert not (tmp_path / ".secrets" / "droplet-1" / "db_password").exists()
+
+
+def test_keep_never_overwrites(tmp_path):
+    store = SecretStore(tmp_path, "h")
+    assert store.keep("x", "first") == "first"
+    assert store.keep("x", "second") == "first"
+
+
+def test_secrets_never_show_in_repr(tmp_path):
+    secrets, _ = resolve(tmp_path, data={"prisma_db_password": HiddenValue("hunter2")})
+    assert "hunter2" not in repr(secrets) and "hunter2" not in str(secrets)
+
+
+def test_fingerprints_tell_a_changed_password_without_revealing_it():
+    from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
+
+    recorded = password_fingerprint("s3cret$")
+    assert "s3cret" not in recorded
+    assert fingerprint_matches("s3cret$", recorded)
+    assert not fingerprint_matches("other", recorded)
+    assert not fingerprint_matches("s3cret$", "garbage")
+    assert password_fingerprint("s3cret$") != recorded  # salted
+
+
+def test_a_changed_database_password_is_refused_on_an_initialised_volume():
+    from tasks.host.paths import PathState
+    from tasks.secrets.fingerprint import password_fingerprint
+    from tasks.secrets.resolve import StackSecrets
+    from tasks.stack.decide import fingerprint_to_record
+    from tasks.stack.facts import StackFilesState
+
+    settings = load_settings("droplet-1", {})
+
+    def secrets(password):
+        return StackSecrets(HiddenValue(password), HiddenValue("m" * 20), HiddenValue("k"))
+
+    initialised = StackFilesState(volume=True, db_fingerprint=password_fingerprint("first"))
+    assert fingerprint_to_record(settings, secrets("first"), initialised, "env") is None
+    with pytest.raises(SecretsError, match="differs from the one the database was initialised"):
+        fingerprint_to_record(settings, secrets("second"), initialised, "env")
+    fresh = StackFilesState(volume=False)
+    assert fingerprint_to_record(settings, secrets("any"), fresh, "env").startswith("scrypt:")
+    # A stack from before fingerprints: recorded only while .env stays the same.
+    env_path = "/opt/prisma/.env"
+    same = StackFilesState({env_path: PathState("file", 600, "root", "root", _sha("env"))}, True)
+    assert fingerprint_to_record(settings, secrets("x"), same, "env") is not None
+    assert fingerprint_to_record(settings, secrets("x"), same, "other env") is None
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
