@@ -37,6 +37,8 @@ REGISTRY_IN_HOST = f"127.0.0.1:{REGISTRY_PORT_IN_HOST}"
 SHARED_REGISTRY_VOLUME = "prisma-e2e-registry"
 
 HOST_PACKAGES = "openssh-server,systemd,systemd-sysv,ca-certificates,curl,iproute2,procps,sudo"
+# A fresh cloud image's Python: python3 (cloud-init needs it), but no venv, pip or git.
+CLOUD_HOST_PACKAGES = f"{HOST_PACKAGES},python3"
 
 
 class HarnessError(RuntimeError):
@@ -159,6 +161,16 @@ def host_image(release: str) -> str:
     return image
 
 
+def cloud_host_image(release: str = "trixie") -> str:
+    """A host with the Python state of a fresh Debian cloud image: python3 present, and
+    no python3-venv, python3-pip or git (mmdebstrap installs no Recommends)."""
+    image = f"prisma-e2e/host-cloud:{release}"
+    _rootfs_image(
+        image, f"host-cloud-{release}.tar", f"--include={CLOUD_HOST_PACKAGES}", suite=release
+    )
+    return image
+
+
 def build_images() -> StandInImages:
     _rootfs_image(HOST_IMAGE, "host-trixie.tar", f"--include={HOST_PACKAGES}")
     _rootfs_image(BASE_IMAGE, "base-trixie.tar")
@@ -171,11 +183,24 @@ def build_images() -> StandInImages:
     return images
 
 
+# The project's dependencies, and setuptools for `pip install -e .`'s isolated build.
+WHEELHOUSE_REQUIREMENTS = (
+    "pyinfra==3.10.0",
+    "pyyaml",
+    "paramiko",
+    "pydo",
+    "cryptography",
+    "setuptools>=68",
+)
+
+
 def wheelhouse() -> Path:
-    """Wheels of this project's dependencies for the test host's Python (3.13), once."""
+    """Wheels of this project's dependencies for the test host's Python (3.13), once
+    per requirement list (a test host installs from it with pip's --no-index)."""
     machine = platform.machine()
     target = CACHE_DIR / f"wheels-cp313-{machine}"
-    marker = target / ".complete"
+    listed = hashlib.sha256("\n".join(WHEELHOUSE_REQUIREMENTS).encode()).hexdigest()[:12]
+    marker = target / f".complete-{listed}"
     if marker.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
@@ -200,11 +225,7 @@ def wheelhouse() -> Path:
         f"manylinux_2_28_{machine}",
         "-d",
         str(target),
-        "pyinfra==3.10.0",
-        "pyyaml",
-        "paramiko",
-        "pydo",
-        "cryptography",
+        *WHEELHOUSE_REQUIREMENTS,
         timeout=900,
     )
     marker.touch()
@@ -236,9 +257,13 @@ class TestHost:
         input: str | None = None,
         timeout: float = 600,
         environment: dict[str, str] | None = None,
+        workdir: str | None = None,
     ) -> subprocess.CompletedProcess:
-        """Run a bash command on the host; environment values travel outside argv."""
+        """Run a bash command on the host (in workdir); environment values travel
+        outside argv."""
         arguments = ["exec"] + (["-i"] if input is not None else [])
+        if workdir:
+            arguments += ["-w", workdir]
         for key in environment or {}:
             arguments += ["-e", key]
         return docker(
