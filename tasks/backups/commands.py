@@ -13,7 +13,7 @@ _AS_ROOT = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec'
 
 
 def host_backup_dir(paths: StackPaths) -> str:
-    return f"{paths.directory}/backups"
+    return paths.backups_dir
 
 
 def backup_script(paths: StackPaths, keep: int) -> str:

@@ -9,11 +9,9 @@ from tasks.images.decide import running_images
 from tasks.stack.facts import ComposeProjectState
 from tasks.stack.layout import StackPaths
 
-RECORD_NAME = ".previous-images"
-
 
 def record_path(paths: StackPaths) -> str:
-    return f"{paths.directory}/{RECORD_NAME}"
+    return paths.previous_images_file
 
 
 def record_lines(project: ComposeProjectState, service_images: dict[str, str]) -> list[str]:

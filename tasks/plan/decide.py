@@ -15,7 +15,12 @@ from tasks.plan.read import WholeHostState, read_host
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
 from tasks.stack.compose_file import render_compose_file
-from tasks.stack.decide import StackFilesWanted, fingerprint_to_record, stack_problems
+from tasks.stack.decide import (
+    StackFilesWanted,
+    check_directory_is_ours,
+    fingerprint_to_record,
+    stack_problems,
+)
 from tasks.stack.envfile import env_values, render_env
 from tasks.stack.facts import StackState
 from tasks.stack.secrets import stack_secrets
@@ -49,6 +54,7 @@ def _wanted_stack_files(
 
 def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
     """Pure: what each part must do, given the host as read and the resolved secrets."""
+    check_directory_is_ours(settings, found.stack.files)
     engine = engine_problems(found.engine, settings)
     firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
     firewall = firewall_problems(settings, found.firewall, firewall_files)

@@ -60,7 +60,10 @@ class Settings:
         3, "json-file log rotation: rotated files kept per container.", check.integer(1, 100)
     )
     docker_daemon_options: dict = setting(
-        {}, "Extra keys merged over the generated /etc/docker/daemon.json.", check.json_object
+        {},
+        "Extra keys merged over the generated /etc/docker/daemon.json (keys that would expose "
+        "the Docker API or bypass the firewall, such as hosts or iptables, are refused).",
+        check.daemon_options,
     )
     docker_apt_lock_timeout: int = setting(
         600,
@@ -75,8 +78,9 @@ class Settings:
     # --- The Prisma stack ----------------------------------------------------------
     prisma_stack_dir: str = setting(
         "/opt/prisma",
-        "Directory on the host holding docker-compose.yml and .env (mode 0700).",
-        check.absolute_path,
+        "Directory on the host holding docker-compose.yml and .env (mode 0700): a directory "
+        "of its own, not a system directory; one that holds files of others is refused.",
+        check.stack_directory,
     )
     prisma_project_name: str = setting(
         "prisma",
@@ -200,8 +204,9 @@ class Settings:
     )
     prisma_schema_manager_secret: HiddenValue | None = setting(
         None,
-        "SCHEMA_MANAGER_SECRET of the server. Environment: PRISMA_SCHEMA_MANAGER_SECRET.",
-        check.optional(check.secret_text),
+        "SCHEMA_MANAGER_SECRET of the server (16 characters or more). Environment: "
+        "PRISMA_SCHEMA_MANAGER_SECRET.",
+        check.optional(check.long_secret(16)),
         secret=True,
     )
     prisma_cluster_public_key: HiddenValue | None = setting(

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
+from tasks.errors import HostRefused
 from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
 from tasks.secrets.resolve import SecretsError, StackSecrets
 from tasks.settings import Settings
 from tasks.stack.facts import ComposeProjectState, StackFilesState, StackState
-from tasks.stack.layout import StackPaths, service_images
+from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,19 @@ def stack_drift(project: ComposeProjectState, images: dict[str, str]) -> list[st
     orphans = {c.service for c in project.containers if c.service not in project.desired_hashes}
     reasons.extend(f"{service}: no longer in the compose file" for service in sorted(orphans))
     return reasons
+
+
+def check_directory_is_ours(settings: Settings, files: StackFilesState) -> None:
+    """Refuse a stack directory that holds anything this deploy did not put there: the
+    deploy makes the directory root's and 0700, and its files are rewritten."""
+    foreign = sorted(files.entries - OWN_ENTRIES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise HostRefused(
+            f"host {settings.host_name}: setting 'prisma_stack_dir' is "
+            f"{settings.prisma_stack_dir}, which holds files that are not the stack's "
+            f"({shown}); choose a directory of its own (a new or an empty one)"
+        )
 
 
 def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWanted) -> list[str]:

@@ -32,6 +32,7 @@ class StackFilesState:
     # sha256 of each file as the last converge left it (from the stack's record)
     recorded: dict[str, str] = field(default_factory=dict)
     db_fingerprint: str = ""
+    entries: frozenset[str] = frozenset()  # names in the stack directory
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -43,9 +44,11 @@ class StackFilesState:
 
 
 def stack_files_probe(paths: StackPaths) -> str:
-    """Tagged lines: `path` per file, `recorded`, `db-fingerprint` and `volume`."""
+    """Tagged lines: `path` per file, `entry` per name in the directory, `recorded`,
+    `db-fingerprint` and `volume`."""
     return (
         path_probe([paths.directory, paths.compose_file, paths.env_file])
+        + f"; ls -A {shlex.quote(paths.directory)} 2>/dev/null | sed 's/^/entry /'"
         + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
         + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] "
         + f'&& echo "db-fingerprint $(cat {shlex.quote(paths.fingerprint_file)})"'
@@ -56,15 +59,18 @@ def stack_files_probe(paths: StackPaths) -> str:
 
 def parse_stack_files(lines: list[str]) -> StackFilesState:
     recorded: dict[str, str] = {}
+    entries: set[str] = set()
     fingerprint, volume = "", False
-    for tag, _, words in tagged(lines):
-        if tag == "recorded" and len(words) == 2:
+    for tag, rest, words in tagged(lines):
+        if tag == "entry" and rest:
+            entries.add(rest)
+        elif tag == "recorded" and len(words) == 2:
             recorded[words[1]] = words[0]
         elif tag == "db-fingerprint" and words:
             fingerprint = words[0]
         elif tag == "volume":
             volume = True
-    return StackFilesState(paths_in(lines), volume, recorded, fingerprint)
+    return StackFilesState(paths_in(lines), volume, recorded, fingerprint, frozenset(entries))
 
 
 class StackFiles(FactBase[StackFilesState]):

@@ -18,6 +18,22 @@ DB_VOLUME_NAME = "db-persistence"
 
 COMPOSE_FILE_NAME = "docker-compose.yml"
 ENV_FILE_NAME = ".env"
+HASHES_FILE_NAME = ".compose-hashes"
+FINGERPRINT_FILE_NAME = ".db-password-fingerprint"
+PREVIOUS_IMAGES_FILE_NAME = ".previous-images"
+BACKUPS_DIR_NAME = "backups"
+# Everything the deploy keeps in the stack directory; anything else there is not ours.
+OWN_ENTRIES = frozenset(
+    {
+        COMPOSE_FILE_NAME,
+        ENV_FILE_NAME,
+        HASHES_FILE_NAME,
+        HASHES_FILE_NAME + ".new",
+        FINGERPRINT_FILE_NAME,
+        PREVIOUS_IMAGES_FILE_NAME,
+        BACKUPS_DIR_NAME,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -42,12 +58,21 @@ class StackPaths:
     @property
     def hashes_file(self) -> str:
         """Record of the last converge: the files' digest and Compose's config hashes."""
-        return f"{self.directory}/.compose-hashes"
+        return f"{self.directory}/{HASHES_FILE_NAME}"
 
     @property
     def fingerprint_file(self) -> str:
         """The database password's fingerprint, recorded when the volume was initialised."""
-        return f"{self.directory}/.db-password-fingerprint"
+        return f"{self.directory}/{FINGERPRINT_FILE_NAME}"
+
+    @property
+    def previous_images_file(self) -> str:
+        """The images that ran before the last upgrade (see tasks/images/record.py)."""
+        return f"{self.directory}/{PREVIOUS_IMAGES_FILE_NAME}"
+
+    @property
+    def backups_dir(self) -> str:
+        return f"{self.directory}/{BACKUPS_DIR_NAME}"
 
     @property
     def db_volume(self) -> str:
