@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import StringIO
+
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, StringCommand, operation
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
@@ -38,6 +43,45 @@ def run_quietly(on_host: Host, command: str, arguments: dict) -> tuple[bool, Com
     return on_host.run_shell_command(
         StringCommand(command), print_output=False, print_input=False, **arguments
     )
+
+
+def _as_ssh_user(arguments: dict) -> dict:
+    return {**arguments, "_sudo": False}
+
+
+@contextmanager
+def private_transfer_dir(on_host: Host, arguments: dict) -> Iterator[str | None]:
+    """A directory only the SSH user can enter, for the temp copies pyinfra makes when it
+    moves a file through sudo (world-readable copies in /tmp otherwise); None without sudo,
+    where files move directly. Removed afterwards."""
+    if not arguments.get("_sudo"):
+        yield None
+        return
+    made, output = run_quietly(
+        on_host, "mktemp -d /tmp/prisma-transfer.XXXXXXXX", _as_ssh_user(arguments)
+    )
+    if not made or not output.stdout.strip():
+        raise OSError(f"could not make a private transfer directory: {output.stderr.strip()}")
+    directory = output.stdout.strip()
+    try:
+        yield directory
+    finally:
+        run_quietly(on_host, f"rm -rf {shlex.quote(directory)}", _as_ssh_user(arguments))
+
+
+def put_private_file(on_host: Host, content: str, path: str, arguments: dict) -> bool:
+    """Write content to path on the host, 0600 and root's from the first byte on: never
+    readable by others, not even for the moment of the transfer."""
+    quoted = shlex.quote(path)
+    created, _ = run_quietly(on_host, f"install -m 600 /dev/null {quoted}", arguments)
+    if not created:
+        return False
+    with private_transfer_dir(on_host, arguments) as directory:
+        temp = f"{directory}/upload" if directory else None
+        if temp:
+            # pyinfra copies the temp file over the 0600 file with cp, which keeps its mode.
+            run_quietly(on_host, f"install -m 600 /dev/null {temp}", _as_ssh_user(arguments))
+        return on_host.put_file(StringIO(content), path, remote_temp_filename=temp, **arguments)
 
 
 @operation()

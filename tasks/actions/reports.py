@@ -5,9 +5,9 @@ from __future__ import annotations
 from pyinfra.api import deploy
 
 from tasks.actions.preflight import deployed_stack
+from tasks.reports.commands import logs_command
+from tasks.reports.operations import logs_shown, status_reported
 from tasks.settings import Settings
-from tasks.stack.commands import logs_command
-from tasks.stack.operations import logs_shown, status_reported
 
 
 @deploy("Show the Prisma stack's logs")

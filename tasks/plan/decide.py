@@ -18,7 +18,7 @@ from tasks.stack.compose_file import render_compose_file
 from tasks.stack.decide import (
     StackFilesWanted,
     check_directory_is_ours,
-    fingerprint_to_record,
+    password_check,
     stack_problems,
 )
 from tasks.stack.envfile import env_values, render_env
@@ -48,7 +48,8 @@ def _wanted_stack_files(
     return StackFilesWanted(
         compose_file=render_compose_file(settings),
         env_file=HiddenValue(env_file),
-        db_fingerprint=fingerprint_to_record(settings, secrets, found.files, env_file),
+        db_password=secrets.db_password,
+        password_check=password_check(settings, found.files, env_file),
     )
 
 

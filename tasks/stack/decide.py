@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pyinfra.api import HiddenValue
 
 from tasks.errors import HostRefused
-from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
-from tasks.secrets.resolve import SecretsError, StackSecrets
+from tasks.secrets.fingerprint import password_fingerprint
 from tasks.settings import Settings
 from tasks.stack.facts import ComposeProjectState, StackFilesState, StackState
 from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
@@ -18,7 +17,14 @@ from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
 class StackFilesWanted:
     compose_file: str
     env_file: HiddenValue
-    db_fingerprint: str | None  # to record on the host (None: leave it as it is)
+    db_password: HiddenValue
+    password_check: str | None  # RECORD, VERIFY, PROVE or None (see password_check)
+
+    def fingerprint_to_record(self) -> str | None:
+        """The fingerprint stack_files records beside .env on a fresh database."""
+        if self.password_check != RECORD:
+            return None
+        return password_fingerprint(self.db_password.unmask())
 
 
 def stack_drift(project: ComposeProjectState, images: dict[str, str]) -> list[str]:
@@ -83,29 +89,20 @@ def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWant
     problems += stack_drift(found.project, service_images(settings))
     if found.status_body != "OK":
         problems.append(f"{settings.health_url}: does not answer OK")
-    if wanted.db_fingerprint is not None:
+    if wanted.password_check in (RECORD, PROVE):
         problems.append("the database password's fingerprint is to be recorded")
     return problems
 
 
-def fingerprint_to_record(
-    settings: Settings, secrets: StackSecrets, files: StackFilesState, env_file: str
-) -> str | None:
-    """Refuse a database password other than the one the volume was initialised with;
-    return the fingerprint to record when none is (None: nothing to record)."""
-    password = secrets.db_password.unmask()
-    if files.db_fingerprint and fingerprint_matches(password, files.db_fingerprint):
-        return None
-    if files.db_fingerprint and files.volume:
-        raise SecretsError(
-            f"host {settings.host_name}: the database password differs from the one the "
-            "database was initialised with (prisma_db_password, PRISMA_DB_PASSWORD or "
-            f"{StackPaths.of(settings).env_file} changed?). MySQL keeps its first password: "
-            "the server would be locked out. To change it, see 'The database password' in "
-            "README.md; otherwise unset the new value"
-        )
-    # A fresh volume takes this password; an existing one is known to have it only when
-    # .env stays as it is (stacks deployed before fingerprints were kept).
-    if not files.volume or files.path(StackPaths.of(settings).env_file).has_content(env_file):
-        return password_fingerprint(password)
-    return None
+# How this run makes sure the database password is the one the volume was made with.
+RECORD = "record"  # no volume, no fingerprint: a fresh database takes this password
+VERIFY = "verify"  # a fingerprint, and .env is to change: the password must match it
+PROVE = "prove"  # a volume without a fingerprint: the password must log in first
+
+
+def password_check(settings: Settings, files: StackFilesState, env_file: str) -> str | None:
+    """Which check the database password needs (None: .env and the fingerprint stay)."""
+    if files.has_fingerprint:
+        unchanged = files.path(StackPaths.of(settings).env_file).has_content(env_file)
+        return None if unchanged else VERIFY
+    return PROVE if files.volume else RECORD

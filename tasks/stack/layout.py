@@ -16,6 +16,7 @@ DB_ROOT_USER = "root"
 DB_PORT_IN_NETWORK = 3306
 DB_VOLUME_NAME = "db-persistence"
 
+DEFAULT_DOCKER_DATA_ROOT = "/var/lib/docker"
 COMPOSE_FILE_NAME = "docker-compose.yml"
 ENV_FILE_NAME = ".env"
 HASHES_FILE_NAME = ".compose-hashes"
@@ -42,10 +43,12 @@ class StackPaths:
 
     directory: str
     project: str
+    docker_data_root: str = DEFAULT_DOCKER_DATA_ROOT
 
     @classmethod
     def of(cls, settings: Settings) -> StackPaths:
-        return cls(settings.prisma_stack_dir, settings.prisma_project_name)
+        data_root = settings.docker_daemon_options.get("data-root", DEFAULT_DOCKER_DATA_ROOT)
+        return cls(settings.prisma_stack_dir, settings.prisma_project_name, data_root)
 
     @property
     def compose_file(self) -> str:
@@ -77,6 +80,11 @@ class StackPaths:
     @property
     def db_volume(self) -> str:
         return f"{self.project}_{DB_VOLUME_NAME}"
+
+    @property
+    def db_volume_dir(self) -> str:
+        """Where Docker keeps the data volume: seen even while Docker does not answer."""
+        return f"{self.docker_data_root}/volumes/{self.db_volume}"
 
 
 def service_images(settings: Settings) -> dict[str, str]:

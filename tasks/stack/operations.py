@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import shlex
 from io import StringIO
 
-import click
 from pyinfra import host, logger, state
 from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue, StringCommand, operation
 from pyinfra.api.host import Host
@@ -15,13 +13,18 @@ from pyinfra.operations.util.files import generate_color_diff
 
 from tasks.host.facts import HttpBody
 from tasks.host.paths import PathState
-from tasks.pyinfra_helpers import connector_arguments, failure, log_error, run_quietly
+from tasks.pyinfra_helpers import (
+    connector_arguments,
+    log_error,
+    put_private_file,
+    run_quietly,
+)
 from tasks.redaction import redact
+from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
 from tasks.stack import commands
-from tasks.stack.decide import stack_drift
+from tasks.stack.decide import PROVE, VERIFY, stack_drift
 from tasks.stack.facts import ComposeProject, StackFiles
 from tasks.stack.layout import StackPaths
-from tasks.stack.status import service_statuses, status_document, status_table
 
 LOG_LINES_ON_FAILURE = 40
 
@@ -107,6 +110,70 @@ def stack_files(
     if not commands_:
         host.noop(f"{paths.directory}, its compose file and .env are up to date")
     yield from commands_
+
+
+# --- The database password ---------------------------------------------------------------
+
+
+PASSWORD_DIFFERS = (
+    "the database password differs from the one the database was initialised with "
+    "(prisma_db_password, PRISMA_DB_PASSWORD or .secrets/<host>/db_password changed?). MySQL "
+    "keeps its first password: the server would be locked out. To change it, see 'The "
+    "database password' in README.md; otherwise give the password it was created with"
+)
+
+
+def _verify(state, on_host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+    read, output = run_quietly(on_host, f"cat {shlex.quote(paths.fingerprint_file)}", arguments)
+    if read and fingerprint_matches(password.unmask(), output.stdout):
+        return True
+    log_error(on_host, PASSWORD_DIFFERS)
+    return False
+
+
+def _prove(state, on_host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+    """Log in with the password; only then record its fingerprint."""
+    made, output = run_quietly(on_host, "umask 077 && mktemp", arguments)
+    password_file = output.stdout.strip()
+    logged_in = (
+        made
+        and put_private_file(on_host, password.unmask(), password_file, arguments)
+        and run_quietly(on_host, commands.database_login(password_file), arguments)[0]
+    )
+    if logged_in:
+        fingerprint = password_fingerprint(password.unmask()) + "\n"
+        return put_private_file(on_host, fingerprint, paths.fingerprint_file, arguments)
+    log_error(
+        on_host,
+        f"the database volume {paths.db_volume} exists but no fingerprint of its password is "
+        f"recorded ({paths.fingerprint_file}), and the password this run would use could not "
+        "be shown to log in to the running database (not running, or access denied). Start "
+        "the stack with the password it was created with (start.py), give that password "
+        "(prisma_db_password, PRISMA_DB_PASSWORD or .secrets/<host>/db_password), then "
+        "deploy again",
+    )
+    return False
+
+
+@operation()
+def database_password_checked(paths: StackPaths, password: HiddenValue, check: str | None):
+    """
+    Make sure the database password is the one the volume was initialised with, before
+    anything changes: against the recorded fingerprint (VERIFY), or by logging in to the
+    running database and only then recording its fingerprint (PROVE).
+
+    + paths: the stack
+    + password: the password this run would write to .env (secret)
+    + check: VERIFY, PROVE, or anything else for nothing to check
+
+    Checking changes nothing; recording a proven fingerprint is the only change.
+    """
+    if check == VERIFY:
+        yield FunctionCommand(_verify, (paths, password, connector_arguments()), {})
+    elif check == PROVE:
+        yield FunctionCommand(_prove, (paths, password, connector_arguments()), {})
+    else:
+        host.noop("nothing to check about the database password")
 
 
 # --- Containers -------------------------------------------------------------------------
@@ -199,53 +266,3 @@ def server_answers(url: str, timeout: int, paths: StackPaths):
         host.noop(f"{url} answers OK")
         return
     yield FunctionCommand(wait_until_ok, (url, timeout, paths, connector_arguments()), {})
-
-
-# --- Reports: they read, so they report no change ---------------------------------------
-
-
-@operation()
-def logs_shown(command: str):
-    """
-    Print the services' logs, each line prefixed with the host it came from.
-
-    + command: the `compose logs` command to run
-
-    Reading logs changes nothing, so this reports no change; lines go to stderr like
-    the rest of pyinfra's output, secrets masked.
-    """
-    if state.is_executing:
-        status, _ = host.run_shell_command(
-            StringCommand(command), print_output=True, print_input=False, **connector_arguments()
-        )
-        if not status:
-            yield failure("docker compose logs failed (see above)")
-            return
-    host.noop("logs shown")
-
-
-@operation()
-def status_reported(paths: StackPaths, url: str, output_format: str, host_name: str):
-    """
-    Print each service's state, health, image and digest, uptime, and whether GET
-    /status answers OK: a table for people or one JSON object per host for scripts.
-
-    + paths: the stack
-    + url: the status URL as seen from the host
-    + output_format: 'table' or 'json'
-    + host_name: how the host is named in the output
-
-    Reading changes nothing, so this reports no change. JSON goes to stdout alone.
-    """
-    if state.is_executing:
-        read, output = run_quietly(host, commands.status_report(paths, url), connector_arguments())
-        if not read:
-            yield failure(f"could not read the stack's status: {redact(output.stderr)}")
-            return
-        now = datetime.datetime.now(datetime.timezone.utc)
-        rows, body = service_statuses(output.stdout_lines, now)
-        if output_format == "json":
-            click.echo(status_document(host_name, rows, body, url))
-        else:
-            click.echo(status_table(host_name, rows, body, url), err=True)
-    host.noop("status reported")

@@ -475,6 +475,15 @@ def pyinfra_command(
     return arguments
 
 
+def another_machine(directory: Path, name: str = "other-box") -> tuple[str, ...]:
+    """A command prefix under which a process sees another machine: its own host name
+    (a UTS namespace) and its own /etc/machine-id (a mount namespace)."""
+    machine_id = directory / f"{name}-machine-id"
+    machine_id.write_text(uuid.uuid4().hex + "\n")
+    script = 'hostname "$0" && mount --bind "$1" /etc/machine-id && shift 2 && exec "$@"'
+    return ("unshare", "--uts", "--mount", "sh", "-c", script, name, str(machine_id))
+
+
 def pyinfra_environment(environment: dict[str, str]) -> dict[str, str]:
     """This process's environment without PRISMA_* settings, plus the given ones."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PRISMA_")}
@@ -490,10 +499,12 @@ def run_pyinfra(
     data: dict[str, object] | None = None,
     flags: tuple[str, ...] = ("-y", "--json"),
     timeout: float = 900,
+    prefix: tuple[str, ...] = (),
 ) -> PyinfraRun:
-    """Run the real pyinfra CLI from the project root, as a user would."""
+    """Run the real pyinfra CLI from the project root, as a user would (`prefix`: a
+    command it runs under, e.g. another_machine())."""
     result = subprocess.run(
-        pyinfra_command(inventory, deploy_file, data, flags),
+        [*prefix, *pyinfra_command(inventory, deploy_file, data, flags)],
         cwd=PROJECT_ROOT,
         env=pyinfra_environment(environment),
         capture_output=True,

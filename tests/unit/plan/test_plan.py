@@ -26,7 +26,7 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
     assert plan.changes_anything
     assert plan.engine.needed and plan.firewall.needed
     assert plan.stack.problems[0].startswith("Docker changes first")
-    fingerprint = plan.stack.wanted.db_fingerprint
+    fingerprint = plan.stack.wanted.fingerprint_to_record()
     assert fingerprint is not None and fingerprint.startswith("scrypt:")
     assert "p" * 32 not in repr(plan)  # .env is held as a HiddenValue
     assert plan.stack.wanted.env_file.unmask().count("SQL_CLIENT_PASSWORD=") == 1

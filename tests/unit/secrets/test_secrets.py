@@ -89,37 +89,6 @@ def test_fingerprints_tell_a_changed_password_without_revealing_it():
     assert password_fingerprint("s3cret$") != recorded  # salted
 
 
-def test_a_changed_database_password_is_refused_on_an_initialised_volume():
-    from tasks.host.paths import PathState
-    from tasks.secrets.fingerprint import password_fingerprint
-    from tasks.secrets.resolve import StackSecrets
-    from tasks.stack.decide import fingerprint_to_record
-    from tasks.stack.facts import StackFilesState
-
-    settings = load_settings("droplet-1", {})
-
-    def secrets(password):
-        return StackSecrets(HiddenValue(password), HiddenValue("m" * 20), HiddenValue("k"))
-
-    initialised = StackFilesState(volume=True, db_fingerprint=password_fingerprint("first"))
-    assert fingerprint_to_record(settings, secrets("first"), initialised, "env") is None
-    with pytest.raises(SecretsError, match="differs from the one the database was initialised"):
-        fingerprint_to_record(settings, secrets("second"), initialised, "env")
-    fresh = StackFilesState(volume=False)
-    assert fingerprint_to_record(settings, secrets("any"), fresh, "env").startswith("scrypt:")
-    # A stack from before fingerprints: recorded only while .env stays the same.
-    env_path = "/opt/prisma/.env"
-    same = StackFilesState({env_path: PathState("file", 600, "root", "root", _sha("env"))}, True)
-    assert fingerprint_to_record(settings, secrets("x"), same, "env") is not None
-    assert fingerprint_to_record(settings, secrets("x"), same, "other env") is None
-
-
-def _sha(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
@@ -170,3 +139,16 @@ def test_a_trailing_newline_from_echo_is_not_part_of_a_password(tmp_path):
     assert from_env.db_password.unmask() == "env-password"
     # A PEM keeps its final newline: it is part of the key's text the server gets.
     assert secrets.cluster_public_key.unmask().endswith("-----END PUBLIC KEY-----\n")
+
+
+def test_fingerprints_of_the_older_cost_still_match():
+    import hashlib
+
+    from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
+
+    salt = bytes(range(16))
+    legacy = hashlib.scrypt(b"pw", salt=salt, n=2**10, r=8, p=1, dklen=32).hex()
+    assert fingerprint_matches("pw", f"scrypt:{salt.hex()}:{legacy}")
+    assert not fingerprint_matches("other", f"scrypt:{salt.hex()}:{legacy}")
+    assert password_fingerprint("pw").startswith("scrypt:n=32768,r=8,p=1:")
+    assert not fingerprint_matches("pw", "scrypt:n=99999999,r=8,p=1:00:00")  # bounded cost
