@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
-from io import StringIO
+from typing import IO
 
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, StringCommand, operation
@@ -69,9 +69,10 @@ def private_transfer_dir(on_host: Host, arguments: dict) -> Iterator[str | None]
         run_quietly(on_host, f"rm -rf {shlex.quote(directory)}", _as_ssh_user(arguments))
 
 
-def put_private_file(on_host: Host, content: str, path: str, arguments: dict) -> bool:
-    """Write content to path on the host, 0600 and root's from the first byte on: never
-    readable by others, not even for the moment of the transfer."""
+def put_private_file(on_host: Host, source: str | IO[str], path: str, arguments: dict) -> bool:
+    """Upload source (a local file name, or a text stream) to path on the host, 0600 and
+    root's from the first byte on: never readable by others, not even for the moment of
+    the transfer."""
     quoted = shlex.quote(path)
     created, _ = run_quietly(on_host, f"install -m 600 /dev/null {quoted}", arguments)
     if not created:
@@ -81,7 +82,7 @@ def put_private_file(on_host: Host, content: str, path: str, arguments: dict) ->
         if temp:
             # pyinfra copies the temp file over the 0600 file with cp, which keeps its mode.
             run_quietly(on_host, f"install -m 600 /dev/null {temp}", _as_ssh_user(arguments))
-        return on_host.put_file(StringIO(content), path, remote_temp_filename=temp, **arguments)
+        return on_host.put_file(source, path, remote_temp_filename=temp, **arguments)
 
 
 @operation()

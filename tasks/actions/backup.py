@@ -34,9 +34,11 @@ def restore_database(settings: Settings) -> None:
         )
     require_consent(settings, "restore_confirm", "overwrite the databases in the dump")
     dump, sha256 = verified_dump(settings.restore_file)
+    paths = deployed_stack(settings)
+    back_up(settings, paths)  # what the restore replaces can be had back
     database_restored(
         name="Upload the dump, check its checksum and load it",
-        paths=deployed_stack(settings),
+        paths=paths,
         local_file=str(dump),
         sha256=sha256,
     )

@@ -6,12 +6,18 @@ import shlex
 from pathlib import Path
 
 from pyinfra import logger
-from pyinfra.api import FileUploadCommand, FunctionCommand, operation
+from pyinfra.api import FunctionCommand, operation
 from pyinfra.api.host import Host
 
 from tasks.backups.commands import backup_command, host_backup_dir, restore_command
 from tasks.backups.local import keep_checksum, sha256_of
-from tasks.pyinfra_helpers import connector_arguments, log_error, run_quietly
+from tasks.pyinfra_helpers import (
+    connector_arguments,
+    log_error,
+    private_transfer_dir,
+    put_private_file,
+    run_quietly,
+)
 from tasks.redaction import redact
 from tasks.stack.layout import StackPaths
 
@@ -25,7 +31,12 @@ def _back_up(state, on_host: Host, paths, keep, local_dir: Path, arguments) -> b
     _, remote_file, remote_sha = lines[-1].split()
     local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     local_file = local_dir / Path(remote_file).name
-    if not on_host.get_file(remote_file, str(local_file), **arguments):
+    with private_transfer_dir(on_host, arguments) as directory:
+        temp = f"{directory}/{local_file.name}" if directory else None
+        downloaded = on_host.get_file(
+            remote_file, str(local_file), remote_temp_filename=temp, **arguments
+        )
+    if not downloaded:
         log_error(on_host, f"could not download {remote_file}")
         return False
     local_file.chmod(0o600)
@@ -55,12 +66,19 @@ def database_backed_up(paths: StackPaths, keep: int, local_dir: str):
     yield FunctionCommand(_back_up, (paths, keep, Path(local_dir), connector_arguments()), {})
 
 
-def _load(state, on_host: Host, remote_file, sha256, arguments) -> bool:
+def _upload_and_load(state, on_host: Host, paths, local_file, sha256, arguments) -> bool:
+    directory = shlex.quote(host_backup_dir(paths))
+    remote_file = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
+    ready, _ = run_quietly(on_host, f"mkdir -p -m 700 {directory}", arguments)
+    if not (ready and put_private_file(on_host, local_file, remote_file, arguments)):
+        log_error(on_host, f"could not upload {local_file} to {remote_file}")
+        return False
     done, output = run_quietly(on_host, restore_command(remote_file, sha256), arguments)
+    run_quietly(on_host, f"rm -f {shlex.quote(remote_file)}", arguments)
     if not done:
         log_error(on_host, f"restore failed: {redact(output.stderr)}")
         return False
-    on_host.log(f"loaded {remote_file}", logger.info)
+    on_host.log(f"loaded {local_file}", logger.info)
     return True
 
 
@@ -75,8 +93,4 @@ def database_restored(paths: StackPaths, local_file: str, sha256: str):
 
     Tables in the dump replace the same tables in the database; others are left alone.
     """
-    remote = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
-    yield f"mkdir -p -m 700 {shlex.quote(host_backup_dir(paths))}"
-    yield FileUploadCommand(local_file, remote)
-    yield f"chmod 600 {shlex.quote(remote)}"
-    yield FunctionCommand(_load, (remote, sha256, connector_arguments()), {})
+    yield FunctionCommand(_upload_and_load, (paths, local_file, sha256, connector_arguments()), {})

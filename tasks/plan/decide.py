@@ -18,6 +18,7 @@ from tasks.stack.compose_file import render_compose_file
 from tasks.stack.decide import (
     StackFilesWanted,
     check_directory_is_ours,
+    check_java_heap_fits,
     password_check,
     stack_problems,
 )
@@ -56,6 +57,7 @@ def _wanted_stack_files(
 def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
     """Pure: what each part must do, given the host as read and the resolved secrets."""
     check_directory_is_ours(settings, found.stack.files)
+    check_java_heap_fits(settings, found.engine.memory_bytes)
     engine = engine_problems(found.engine, settings)
     firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
     firewall = firewall_problems(settings, found.firewall, firewall_files)

@@ -185,7 +185,24 @@ FORBIDDEN_DAEMON_OPTIONS = {
 compose_project = matching(
     r"[a-z0-9][a-z0-9_-]*", "a Compose project name: lowercase letters, digits, '_' and '-'"
 )
-java_memory = matching(r"[1-9][0-9]*[kKmMgG]?", "a Java heap size such as '1G' or '512m'")
+_JAVA_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def java_heap_bytes(size: str) -> int:
+    """A -Xmx size ('512m', '1G', '2097152') in bytes."""
+    unit = size[-1].lower() if size[-1].isalpha() else ""
+    return int(size.rstrip("kKmMgG")) * _JAVA_UNITS[unit]
+
+
+def java_memory(value: Any) -> str:
+    expected = "a Java heap size from 64m to 1024g, such as '1G' or '512m'"
+    if not isinstance(value, str) or not re.fullmatch(r"[1-9][0-9]{0,12}[kKmMgG]?", value):
+        raise ValueError(expected)
+    if not 64 * 1024**2 <= java_heap_bytes(value) <= 1024**4:
+        raise ValueError(expected)
+    return value
+
+
 log_size = matching(r"[1-9][0-9]*[kmg]", "a size such as '10m', '500k' or '1g'")
 docker_version = matching(
     r"[0-9A-Za-z.:~+-]+", "a Docker version such as '27.3.1' (or a full apt version string)"

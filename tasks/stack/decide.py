@@ -9,6 +9,7 @@ from pyinfra.api import HiddenValue
 from tasks.errors import HostRefused
 from tasks.secrets.fingerprint import password_fingerprint
 from tasks.settings import Settings
+from tasks.settings.checks import java_heap_bytes
 from tasks.stack.facts import ComposeProjectState, StackFilesState, StackState
 from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
 
@@ -70,6 +71,17 @@ def check_directory_is_ours(settings: Settings, files: StackFilesState) -> None:
             f"host {settings.host_name}: setting 'prisma_stack_dir' is "
             f"{settings.prisma_stack_dir}, which holds files that are not the stack's "
             f"({shown}); choose a directory of its own (a new or an empty one)"
+        )
+
+
+def check_java_heap_fits(settings: Settings, memory_bytes: int) -> None:
+    """Refuse a Java heap the host cannot hold at all (the JVM would be killed)."""
+    heap = java_heap_bytes(settings.prisma_java_heap)
+    if memory_bytes and heap >= memory_bytes:
+        raise HostRefused(
+            f"host {settings.host_name}: setting 'prisma_java_heap' is "
+            f"{settings.prisma_java_heap} ({heap / 1024**3:.1f} GiB), more than this host's "
+            f"memory ({memory_bytes / 1024**3:.1f} GiB); give a smaller heap"
         )
 
 

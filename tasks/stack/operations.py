@@ -137,12 +137,12 @@ def _prove(state, on_host: Host, paths: StackPaths, password: HiddenValue, argum
     password_file = output.stdout.strip()
     logged_in = (
         made
-        and put_private_file(on_host, password.unmask(), password_file, arguments)
+        and put_private_file(on_host, StringIO(password.unmask()), password_file, arguments)
         and run_quietly(on_host, commands.database_login(password_file), arguments)[0]
     )
     if logged_in:
         fingerprint = password_fingerprint(password.unmask()) + "\n"
-        return put_private_file(on_host, fingerprint, paths.fingerprint_file, arguments)
+        return put_private_file(on_host, StringIO(fingerprint), paths.fingerprint_file, arguments)
     log_error(
         on_host,
         f"the database volume {paths.db_volume} exists but no fingerprint of its password is "

@@ -59,3 +59,20 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert found.stack.files.volume and found.stack.files.path("/opt/prisma").exists
     assert found.stack.project.desired_hashes == {"prisma-db": "h1"}
     assert found.stack.status_body == "OK"
+
+
+def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
+    import pytest
+
+    from tasks.errors import HostRefused
+
+    settings = load_settings("h", {"prisma_java_heap": "4G"})
+    small = WholeHostState(
+        engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=2 * 1024**3)
+    )
+    with pytest.raises(HostRefused, match="'prisma_java_heap' is 4G .* more than this host's"):
+        decide_deploy(settings, small, SECRETS)
+    big = WholeHostState(
+        engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=8 * 1024**3)
+    )
+    assert decide_deploy(settings, big, SECRETS).engine.needed

@@ -55,6 +55,8 @@ BAD_INPUT = [
     ({"prisma_health_timeout": -1}, "'prisma_health_timeout' must be an integer from 1"),
     ({"prisma_health_timeout": "soon"}, "'prisma_health_timeout' must be an integer"),
     ({"prisma_java_heap": "1 GB"}, "'prisma_java_heap' must be a Java heap size"),
+    ({"prisma_java_heap": "999999G"}, "'prisma_java_heap' must be a Java heap size from 64m"),
+    ({"prisma_java_heap": "1m"}, "'prisma_java_heap' must be a Java heap size from 64m"),
     ({"prisma_stack_dir": "opt/prisma"}, "'prisma_stack_dir' must be a normalised absolute"),
     ({"prisma_stack_dir": "/opt/pri sma"}, "'prisma_stack_dir' must be a normalised absolute"),
     ({"prisma_stack_dir": "/.."}, "'prisma_stack_dir' must be a normalised absolute"),
