@@ -217,6 +217,9 @@ class Settings:
         secret=True,
     )
 
+    # Not a setting: the SSH port pyinfra connects to (the firewall lets it in).
+    ssh_port: int = 22
+
     @property
     def health_url(self) -> str:
         """URL of GET /status as seen from the host itself."""

@@ -81,5 +81,6 @@ def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     """Validate the host data of one host and return its Settings."""
     check_known_keys(host_name, data)
     values = checked_values(host_name, data)
-    _check_ports(host_name, values, data.get("ssh_port"))
-    return Settings(host_name=host_name, **values)
+    ssh_port = data.get("ssh_port") or 22
+    _check_ports(host_name, values, ssh_port)
+    return Settings(host_name=host_name, ssh_port=ssh_port, **values)
