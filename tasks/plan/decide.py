@@ -56,8 +56,6 @@ def _wanted_stack_files(
 
 def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
     """Pure: what each part must do, given the host as read and the resolved secrets."""
-    check_directory_is_ours(settings, found.stack.files)
-    check_java_heap_fits(settings, found.engine.memory_bytes)
     engine = engine_problems(found.engine, settings)
     firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
     firewall = firewall_problems(settings, found.firewall, firewall_files)
@@ -70,7 +68,14 @@ def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecre
     )
 
 
+def refuse_unfit_host(settings: Settings, found: WholeHostState) -> None:
+    """Refuse, before any secret is generated for it, a host the stack cannot go on."""
+    check_directory_is_ours(settings, found.stack.files)
+    check_java_heap_fits(settings, found.engine.memory_bytes)
+
+
 def plan_deploy(settings: Settings) -> DeployPlan:
     """Read the host once, resolve its secrets, decide every part's work."""
     found = read_host(settings)
+    refuse_unfit_host(settings, found)
     return decide_deploy(settings, found, stack_secrets(settings, found.stack.files))

@@ -34,7 +34,10 @@ BASE_IMAGE = "prisma-e2e/base:trixie"
 REGISTRY_IMAGE = "prisma-e2e/registry:2"
 REGISTRY_PORT_IN_HOST = 5000
 REGISTRY_IN_HOST = f"127.0.0.1:{REGISTRY_PORT_IN_HOST}"
-SHARED_REGISTRY_VOLUME = "prisma-e2e-registry"
+# One registry storage for every host of this test run (an image is pushed once per run),
+# and only of this run: another run pushing other builds under the same tags cannot
+# change what this one pulls.
+SHARED_REGISTRY_VOLUME = f"prisma-e2e-registry-{os.getpid()}"
 
 HOST_PACKAGES = "openssh-server,systemd,systemd-sysv,ca-certificates,curl,iproute2,procps,sudo"
 # A fresh cloud image's Python: python3 (cloud-init needs it), but no venv, pip or git.
@@ -429,8 +432,7 @@ def remove_leftovers() -> None:
         docker("rm", "-f", "-v", *leftover, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", "name=prisma-e2e-", check=False)
     for volume in volumes.stdout.split():
-        if volume != SHARED_REGISTRY_VOLUME:
-            docker("volume", "rm", volume, check=False)  # refused while a container uses it
+        docker("volume", "rm", volume, check=False)  # refused while a container uses it
 
 
 # ---------------------------------------------------------------------------
