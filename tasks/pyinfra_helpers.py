@@ -1,4 +1,7 @@
-"""Small helpers over pyinfra's API that every part of the project uses the same way."""
+"""Small helpers over pyinfra's API that every part of the project uses the same way.
+
+A function run by a FunctionCommand takes `(state, host, ...)`: pyinfra passes state and
+host only when the parameters have exactly these names."""
 
 from __future__ import annotations
 
@@ -25,8 +28,8 @@ def failure(message: str) -> FunctionCommand:
     """A command that fails this host's operation with a message (never raises: an
     exception in an operation would stop every host, not just this one)."""
 
-    def report(state, on_host: Host) -> bool:
-        log_error(on_host, message)
+    def report(state, host: Host) -> bool:
+        log_error(host, message)
         return False
 
     return FunctionCommand(report, (), {})

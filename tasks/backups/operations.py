@@ -22,32 +22,30 @@ from tasks.redaction import redact
 from tasks.stack.layout import StackPaths
 
 
-def _back_up(state, on_host: Host, paths, keep, local_dir: Path, arguments) -> bool:
-    done, output = run_quietly(on_host, backup_command(paths, keep), arguments)
+def _back_up(state, host: Host, paths, keep, local_dir: Path, arguments) -> bool:
+    done, output = run_quietly(host, backup_command(paths, keep), arguments)
     lines = [line for line in output.stdout_lines if line.startswith("backup ")]
     if not done or not lines:
-        log_error(on_host, f"backup failed: {redact(output.stderr)}")
+        log_error(host, f"backup failed: {redact(output.stderr)}")
         return False
     _, remote_file, remote_sha = lines[-1].split()
     local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     local_file = local_dir / Path(remote_file).name
-    with private_transfer_dir(on_host, arguments) as directory:
+    with private_transfer_dir(host, arguments) as directory:
         temp = f"{directory}/{local_file.name}" if directory else None
-        downloaded = on_host.get_file(
+        downloaded = host.get_file(
             remote_file, str(local_file), remote_temp_filename=temp, **arguments
         )
     if not downloaded:
-        log_error(on_host, f"could not download {remote_file}")
+        log_error(host, f"could not download {remote_file}")
         return False
     local_file.chmod(0o600)
     local_sha = sha256_of(local_file)
     if local_sha != remote_sha:
-        log_error(on_host, f"downloaded {local_file} does not match the host's checksum")
+        log_error(host, f"downloaded {local_file} does not match the host's checksum")
         return False
     keep_checksum(local_file, local_sha)
-    on_host.log(
-        f"backup {remote_file} downloaded to {local_file} (sha256 {local_sha})", logger.info
-    )
+    host.log(f"backup {remote_file} downloaded to {local_file} (sha256 {local_sha})", logger.info)
     return True
 
 
@@ -66,19 +64,19 @@ def database_backed_up(paths: StackPaths, keep: int, local_dir: str):
     yield FunctionCommand(_back_up, (paths, keep, Path(local_dir), connector_arguments()), {})
 
 
-def _upload_and_load(state, on_host: Host, paths, local_file, sha256, arguments) -> bool:
+def _upload_and_load(state, host: Host, paths, local_file, sha256, arguments) -> bool:
     directory = shlex.quote(host_backup_dir(paths))
     remote_file = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
-    ready, _ = run_quietly(on_host, f"mkdir -p -m 700 {directory}", arguments)
-    if not (ready and put_private_file(on_host, local_file, remote_file, arguments)):
-        log_error(on_host, f"could not upload {local_file} to {remote_file}")
+    ready, _ = run_quietly(host, f"mkdir -p -m 700 {directory}", arguments)
+    if not (ready and put_private_file(host, local_file, remote_file, arguments)):
+        log_error(host, f"could not upload {local_file} to {remote_file}")
         return False
-    done, output = run_quietly(on_host, restore_command(remote_file, sha256), arguments)
-    run_quietly(on_host, f"rm -f {shlex.quote(remote_file)}", arguments)
+    done, output = run_quietly(host, restore_command(remote_file, sha256), arguments)
+    run_quietly(host, f"rm -f {shlex.quote(remote_file)}", arguments)
     if not done:
-        log_error(on_host, f"restore failed: {redact(output.stderr)}")
+        log_error(host, f"restore failed: {redact(output.stderr)}")
         return False
-    on_host.log(f"loaded {local_file}", logger.info)
+    host.log(f"loaded {local_file}", logger.info)
     return True
 
 

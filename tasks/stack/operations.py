@@ -123,28 +123,28 @@ PASSWORD_DIFFERS = (
 )
 
 
-def _verify(state, on_host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
-    read, output = run_quietly(on_host, f"cat {shlex.quote(paths.fingerprint_file)}", arguments)
+def _verify(state, host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+    read, output = run_quietly(host, f"cat {shlex.quote(paths.fingerprint_file)}", arguments)
     if read and fingerprint_matches(password.unmask(), output.stdout):
         return True
-    log_error(on_host, PASSWORD_DIFFERS)
+    log_error(host, PASSWORD_DIFFERS)
     return False
 
 
-def _prove(state, on_host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+def _prove(state, host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
     """Log in with the password; only then record its fingerprint."""
-    made, output = run_quietly(on_host, "umask 077 && mktemp", arguments)
+    made, output = run_quietly(host, "umask 077 && mktemp", arguments)
     password_file = output.stdout.strip()
     logged_in = (
         made
-        and put_private_file(on_host, StringIO(password.unmask()), password_file, arguments)
-        and run_quietly(on_host, commands.database_login(password_file), arguments)[0]
+        and put_private_file(host, StringIO(password.unmask()), password_file, arguments)
+        and run_quietly(host, commands.database_login(password_file), arguments)[0]
     )
     if logged_in:
         fingerprint = password_fingerprint(password.unmask()) + "\n"
-        return put_private_file(on_host, StringIO(fingerprint), paths.fingerprint_file, arguments)
+        return put_private_file(host, StringIO(fingerprint), paths.fingerprint_file, arguments)
     log_error(
-        on_host,
+        host,
         f"the database volume {paths.db_volume} exists but no fingerprint of its password is "
         f"recorded ({paths.fingerprint_file}), and the password this run would use could not "
         "be shown to log in to the running database (not running, or access denied). Start "
@@ -232,15 +232,15 @@ def stack_reset(paths: StackPaths):
 # --- The server answering ---------------------------------------------------------------
 
 
-def wait_until_ok(state, on_host: Host, url, timeout, paths, arguments) -> bool:
+def wait_until_ok(state, host: Host, url, timeout, paths, arguments) -> bool:
     """Poll url on the host until it answers OK; on timeout say why, with masked logs."""
-    answered, _ = run_quietly(on_host, commands.wait_for_ok(url, timeout), arguments)
+    answered, _ = run_quietly(host, commands.wait_for_ok(url, timeout), arguments)
     if answered:
         return True
-    _, answer = run_quietly(on_host, commands.http_answer(url), arguments)
-    _, logs = run_quietly(on_host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
+    _, answer = run_quietly(host, commands.http_answer(url), arguments)
+    _, logs = run_quietly(host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
     log_error(
-        on_host,
+        host,
         f"{url} did not answer OK within {timeout}s (last answer: "
         f"{redact(answer.stdout.strip()) or 'none'}); last {LOG_LINES_ON_FAILURE} log lines "
         "of each service:",
