@@ -18,10 +18,19 @@ from pyinfra.connectors.util import CommandOutput
 
 from tasks.work import Work
 
+# The first reason each host failed for, as this project said it (for the run's summary).
+FAILURES: dict[str, str] = {}
+
+
+def record_failure(host_name: str, reason: str) -> None:
+    FAILURES.setdefault(host_name, reason)
+
 
 def log_error(on_host: Host, message: str) -> None:
-    """An error line in red, prefixed with the host like pyinfra's own."""
+    """An error line in red, prefixed with the host like pyinfra's own; the first one of
+    each host is its reason in the run's summary."""
     on_host.log_styled(message, fg="red", log_func=logger.error)
+    record_failure(on_host.name, message)
 
 
 def failure(message: str) -> FunctionCommand:

@@ -164,6 +164,11 @@ def test_secrets_from_the_environment_get_the_same_checks(
     assert result.returncode != 0
     assert f"environment variable {variable}" in result.output and expected in result.output
     assert value not in result.output.replace(expected, "")
+    # Every host refused: the run ends with a summary, not an error pointing at our code.
+    summary = result.output.rstrip().splitlines()[-2:]
+    assert summary[0] == "--> 1 of 1 hosts failed:", result.output
+    assert summary[1].startswith(f"    {hosts['spare'].address}: refused: ")
+    assert "No hosts remaining" not in result.output and "tasks/" not in result.output
     untouched = hosts["spare"].exec("test ! -e /opt/prisma && ! command -v docker", check=False)
     assert untouched.returncode == 0
 

@@ -296,6 +296,7 @@ def test_a_failed_deploy_gives_the_lock_back(deployed, tmp_path):
     )
     assert failed.returncode != 0
     assert "deploy lock released after the failure" in failed.output
+    assert "--> 1 of 1 hosts failed:" in failed.output.rstrip().splitlines()[-2]
     assert deployed.host.exec(f"test -e {LOCK}", check=False).returncode != 0
 
     # A deploy from another machine (host name and machine-id) goes through at once.
