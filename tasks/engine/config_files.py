@@ -26,9 +26,32 @@ def docker_sources(platform: Platform, architecture: str) -> str:
     )
 
 
-def daemon_config(settings: Settings) -> str:
-    """daemon.json: bounded json-file logs so containers cannot fill the disk."""
+# daemon.json keys dockerd applies on SIGHUP (`systemctl reload docker`), per Docker's
+# documentation of the configuration reload; any other change needs a restart.
+RELOADABLE_OPTIONS = frozenset(
+    {
+        "debug",
+        "labels",
+        "live-restore",
+        "max-concurrent-downloads",
+        "max-concurrent-uploads",
+        "max-download-attempts",
+        "default-runtime",
+        "runtimes",
+        "authorization-plugins",
+        "insecure-registries",
+        "registry-mirrors",
+        "shutdown-timeout",
+        "features",
+    }
+)
+
+
+def daemon_settings(settings: Settings) -> dict:
+    """daemon.json as data: bounded json-file logs so containers cannot fill the disk, and
+    live-restore, so restarting the daemon does not stop the containers."""
     config: dict = {
+        "live-restore": True,
         "log-driver": "json-file",
         "log-opts": {
             "max-size": settings.docker_log_max_size,
@@ -36,4 +59,17 @@ def daemon_config(settings: Settings) -> str:
         },
     }
     config.update(settings.docker_daemon_options)
-    return json.dumps(config, indent=2, sort_keys=True) + "\n"
+    return config
+
+
+def daemon_config(settings: Settings) -> str:
+    return json.dumps(daemon_settings(settings), indent=2, sort_keys=True) + "\n"
+
+
+def needs_restart(current: dict | None, wanted: dict) -> bool:
+    """Whether going from the daemon.json in force to the wanted one needs a restart of
+    dockerd (a reload does for the keys it can re-read)."""
+    if current is None:
+        return True
+    changed = {key for key in current.keys() | wanted.keys() if current.get(key) != wanted.get(key)}
+    return not changed <= RELOADABLE_OPTIONS

@@ -16,7 +16,9 @@ from tasks.engine.config_files import (
     OFFICIAL_REPOSITORY,
     SOURCES_FILE,
     daemon_config,
+    daemon_settings,
     docker_sources,
+    needs_restart,
 )
 from tasks.engine.facts import DockerEngineState
 from tasks.engine.operations import apt_is_free
@@ -68,6 +70,7 @@ def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> N
         packages=list(PREREQUISITES),
         extra_install_args=lock_wait,
     )
+    # Written before the packages: their first start of Docker already reads it.
     daemon_json = files.put(
         name="Write /etc/docker/daemon.json",
         src=StringIO(daemon_config(settings)),
@@ -79,7 +82,15 @@ def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> N
         _install_official_packages(settings, platform, found.architecture, lock_wait)
     else:
         _install_distribution_packages(platform, lock_wait)
-    _run_docker_service(found.systemd, restart=daemon_json.did_change)
+    # Only a Docker that was running before the file changed has to take it in; with
+    # live-restore its containers keep running either way.
+    restart = found.active and needs_restart(found.daemon_json, daemon_settings(settings))
+    reload = found.active and not restart
+    _run_docker_service(
+        found.systemd,
+        restart=lambda: restart and daemon_json.did_change(),
+        reload=lambda: reload and daemon_json.did_change(),
+    )
 
 
 def _install_official_packages(
@@ -129,7 +140,7 @@ def _install_distribution_packages(platform: Platform, lock_wait: str) -> None:
     )
 
 
-def _run_docker_service(systemd_is_init: bool, restart) -> None:
+def _run_docker_service(systemd_is_init: bool, restart, reload) -> None:
     # systemd counts only when it is PID 1 (the sd_booted() test the fact runs); a
     # container or an old host can have systemctl installed without it.
     service = systemd.service if systemd_is_init else sysvinit.service
@@ -139,4 +150,10 @@ def _run_docker_service(systemd_is_init: bool, restart) -> None:
         service="docker",
         restarted=True,
         _if=restart,
+    )
+    service(
+        name="Reload Docker for the new daemon.json (options it re-reads)",
+        service="docker",
+        reloaded=True,
+        _if=reload,
     )

@@ -3,12 +3,14 @@ config files, its service, and whether dpkg was left interrupted."""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.engine.config_files import ENGINE_PATHS
+from tasks.engine.config_files import DAEMON_JSON, ENGINE_PATHS
 from tasks.engine.packages import CANDIDATE_PACKAGES, UNKNOWN_PLATFORM, Platform
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import tagged
@@ -25,6 +27,7 @@ class DockerEngineState:
     active: bool = False
     dpkg_interrupted: bool = False
     memory_bytes: int = 0  # MemTotal; 0 when unknown
+    daemon_json: dict | None = None  # the daemon.json in force (None: none, or unreadable)
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -41,6 +44,7 @@ def engine_probe() -> str:
         'awk \'$1 == "MemTotal:" { print "mem-kb", $2 }\' /proc/meminfo 2>/dev/null; '
         f"dpkg-query -W -f='{package_format}' {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
         f"{path_probe(ENGINE_PATHS)}; "
+        f"[ -f {DAEMON_JSON} ] && {{ printf 'daemon-json '; base64 -w0 {DAEMON_JSON}; echo; }}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
         '[ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ] && echo dpkg-interrupted; '
         "if [ -d /run/systemd/system ]; then echo init systemd; "
@@ -55,6 +59,7 @@ def engine_probe() -> str:
 
 def parse_engine(lines: list[str]) -> DockerEngineState:
     platform, architecture, memory = UNKNOWN_PLATFORM, "", 0
+    daemon_json: dict | None = None
     packages: dict[str, list[str]] = {}
     flags: set[str] = set()
     for tag, _, words in tagged(lines):
@@ -64,6 +69,8 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
             architecture = words[0]
         elif tag == "mem-kb" and words and words[0].isdigit():
             memory = int(words[0]) * 1024
+        elif tag == "daemon-json" and words:
+            daemon_json = _json_object(words[0])
         elif tag == "pkg" and len(words) >= 3 and words[2].startswith("ii"):
             packages.setdefault(words[0], []).append(words[1])
         elif tag == "init" and words:
@@ -80,7 +87,16 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
         active="active" in flags,
         dpkg_interrupted="dpkg-interrupted" in flags,
         memory_bytes=memory,
+        daemon_json=daemon_json,
     )
+
+
+def _json_object(encoded: str) -> dict | None:
+    try:
+        value = json.loads(base64.b64decode(encoded))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class DockerEngine(FactBase[DockerEngineState]):

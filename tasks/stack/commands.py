@@ -70,7 +70,7 @@ def wait_for_ok(url: str, timeout_seconds: int) -> str:
         f"deadline=$(( $(date +%s) + {int(timeout_seconds)} )); "
         f'while [ "$(date +%s)" -lt "$deadline" ]; do '
         f'[ "$(curl --silent --max-time 5 {quoted} 2>/dev/null)" = OK ] && exit 0; '
-        "sleep 2; done; exit 1"
+        "sleep 0.5; done; exit 1"
     )
 
 

@@ -70,6 +70,11 @@ def test_fresh_host_gets_docker_and_a_healthy_stack(deployer, first_run):
     daemon = json.loads(host.exec("cat /etc/docker/daemon.json").stdout)
     assert daemon["log-driver"] == "json-file"
     assert daemon["log-opts"] == {"max-size": "10m", "max-file": "3"}
+    assert daemon["live-restore"] is True
+    # daemon.json was there before the packages started Docker: no restart for it.
+    steps = [name.split(" | ")[-1] for name in first_run.changed_operations]
+    assert "Write /etc/docker/daemon.json" in steps
+    assert "Restart Docker for the new daemon.json" not in steps
 
 
 def test_prisma_reaches_the_database_with_the_generated_credentials(deployer, first_run):
@@ -151,6 +156,40 @@ def test_changed_setting_recreates_only_the_service_that_uses_it(deployer, first
     assert deployer.container_id("prisma-db") == database_before
     assert deployer.container_id("prisma-database") != prisma_before
     assert container_env(deployer.host, "prisma-database")["JAVA_OPTS"] == "-Xmx512m"
+    assert deployer.run().total_changes == 0
+
+
+def started_at(host) -> dict[str, str]:
+    lines = host.exec(
+        "docker ps --filter label=com.docker.compose.project=prisma "
+        "--format '{{.Names}}' | xargs docker inspect --format '{{.Name}} {{.State.StartedAt}}'"
+    ).stdout.splitlines()
+    return dict(line.split() for line in lines)
+
+
+def dockerd_pid(host) -> str:
+    return host.exec("systemctl show --property MainPID --value docker").stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("data", "how"),
+    [
+        ({"docker_daemon_options": {"debug": True}}, "Reload"),  # dockerd re-reads it
+        ({"docker_log_max_size": "20m"}, "Restart"),  # only a restart applies it
+    ],
+)
+def test_a_daemon_json_change_never_stops_the_containers(deployer, first_run, data, how):
+    before, pid_before = started_at(deployer.host), dockerd_pid(deployer.host)
+    deployer.data.update(data)
+    result = deployer.run()
+    assert result.returncode == 0, result.output
+    changed = [name.split(" | ")[-1] for name in result.changed_operations]
+    assert [name for name in changed if "Docker for the new daemon.json" in name] == [
+        f"{how} Docker for the new daemon.json"
+        + (" (options it re-reads)" if how == "Reload" else "")
+    ]
+    assert (dockerd_pid(deployer.host) == pid_before) == (how == "Reload")
+    assert started_at(deployer.host) == before  # live-restore: the containers kept running
     assert deployer.run().total_changes == 0
 
 

@@ -291,3 +291,33 @@ def test_apt_lock_holders_are_named_and_the_wait_is_bounded():
     assert "F_GETLK" in command
     for lock in ("/var/lib/dpkg/lock-frontend", "/var/lib/apt/lists/lock"):
         assert lock in command
+
+
+def test_daemon_json_keeps_containers_running_across_daemon_restarts():
+    config = json.loads(daemon_config(load_settings("h", {})))
+    assert config["live-restore"] is True
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_a_change_docker_can_reload_is_reloaded_and_any_other_restarts():
+    from tasks.engine.config_files import needs_restart
+
+    current = {"live-restore": True, "log-driver": "json-file", "log-opts": {"max-file": "3"}}
+    assert not needs_restart(current, current)
+    assert not needs_restart(current, {**current, "debug": True})
+    assert not needs_restart(current, {**current, "registry-mirrors": ["https://m"]})
+    assert not needs_restart(
+        {"log-driver": "json-file"}, {"log-driver": "json-file", "live-restore": True}
+    )
+    assert needs_restart(current, {**current, "log-opts": {"max-file": "4"}})
+    assert needs_restart(current, {**current, "data-root": "/srv/docker"})
+    assert needs_restart(None, current)  # nothing known about what runs
+
+
+def test_the_daemon_json_in_force_is_read_with_the_engine():
+    import base64
+
+    encoded = base64.b64encode(b'{"live-restore": true}').decode()
+    assert parse_engine([f"daemon-json {encoded}"]).daemon_json == {"live-restore": True}
+    assert parse_engine(["daemon-json bm90IGpzb24="]).daemon_json is None  # "not json"
+    assert parse_engine([]).daemon_json is None
