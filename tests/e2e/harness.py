@@ -343,15 +343,29 @@ class TestHost:
         docker("volume", "rm", "-f", f"{self.name}-docker", check=False)
 
 
+def copy_volume(source: str, target: str) -> None:
+    """A new volume `target` with everything `source` holds (ownership and modes kept)."""
+    docker("volume", "create", "--label", f"{LABEL}=1", target)
+    docker(
+        "run", "--rm", "-v", f"{source}:/from:ro", "-v", f"{target}:/to", BASE_IMAGE,
+        "cp", "-a", "/from/.", "/to/",
+        timeout=1800,
+    )  # fmt: skip
+
+
 def start_test_host(
     public_key: str,
     publish: tuple[int, ...] = (4466, 3306, 3366),
     prefix: str = "prisma-e2e",
     image: str = HOST_IMAGE,
+    docker_volume_from: str | None = None,
 ) -> TestHost:
     """Start a fresh Debian host (13 unless another image) with the flags this machine
-    needs (see test-hosts.md)."""
+    needs (see test-hosts.md); `docker_volume_from`: a copy of that volume as its
+    /var/lib/docker (a clone of a provisioned host, with `image` its committed root)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    if docker_volume_from:
+        copy_volume(docker_volume_from, f"{name}-docker")
     host = TestHost(
         name=name,
         ssh_port=free_port(),

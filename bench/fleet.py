@@ -1,0 +1,299 @@
+"""
+Benchmark: this project against floors measured in the same run, on 1, 4 and 16 hosts.
+
+  fresh    deploy.py on a fresh Debian 13 host until Prisma answers, beside pyinfra's
+           built-ins doing the same apt work on an identical fresh host (apt.packages,
+           files.put, docker.compose, a wait for /status; not idempotent)
+           target: at most 1.1x
+  no-op    deploy.py on N converged hosts, beside pyinfra's one-command floor (a deploy
+           file running `true`) on the same N hosts; zero changes everywhere
+           target: at most 1.15x on 1 and 4 hosts, 1.3x on 16
+  status   status.py and logs.py on 16 hosts, beside the floor on 16
+           target: at most 1.5x
+  memory   peak resident memory of the pyinfra process on 16 hosts (reported)
+
+The 4 and 16 converged hosts are clones of one provisioned host (its root filesystem
+committed as an image, its /var/lib/docker volume copied): the output says so.
+Medians of --runs interleaved runs. Prints one table, writes bench/results/fleet.json,
+exits 1 when a target is missed.
+
+Run: `python bench/fleet.py [--runs N] [--fresh-runs N]` (needs the test harness: a
+Docker engine, see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.e2e import harness
+from tests.e2e.conftest import stack_data
+
+BENCH = Path(__file__).resolve().parent
+FLOOR_DEPLOY = (
+    'from pyinfra.operations import server\nserver.shell(name="true", commands=["true"])\n'
+)
+# Runs a command and prints its peak resident memory (children's maxrss, KiB) last.
+PEAK_MEMORY = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+    "print(f'peak-rss-kib {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}', "
+    "file=sys.stderr); sys.exit(code)"
+)
+TARGETS = {"fresh": 1.1, "no-op 1": 1.15, "no-op 4": 1.15, "no-op 16": 1.3}
+REPORT_TARGET = 1.5
+
+
+@dataclass
+class Row:
+    case: str
+    hosts: int
+    project: float
+    floor: float
+    floor_name: str
+    target: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.project / self.floor
+
+    @property
+    def met(self) -> bool:
+        return self.target is None or self.ratio <= self.target
+
+
+class Fleet:
+    """Test hosts that share one key, one secret store and one inventory."""
+
+    def __init__(self, work: Path, images: harness.StandInImages):
+        self.work = work
+        self.images = images
+        self.key = work / "id_ed25519"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key)])
+        self.public_key = (work / "id_ed25519.pub").read_text()
+        self.secrets = work / "secrets"
+        self.hosts: list[harness.TestHost] = []
+
+    def start(self, **options) -> harness.TestHost:
+        host = harness.start_test_host(self.public_key, prefix="prisma-e2e-bench", **options)
+        self.hosts.append(host)
+        return host
+
+    def environment(self, hosts: list[harness.TestHost]) -> dict[str, str]:
+        return {
+            "PRISMA_HOSTS": ",".join(host.address for host in hosts),
+            "PRISMA_SSH_KEY": str(self.key),
+            "PRISMA_SECRETS_DIR": str(self.secrets),
+        }
+
+    def run(self, hosts, deploy_file, data=None, flags=("-y",), prefix=()) -> harness.PyinfraRun:
+        return harness.run_pyinfra(
+            "inventories/do.py", deploy_file, self.environment(hosts), data, flags, prefix=prefix
+        )
+
+    def remove(self) -> None:
+        for host in self.hosts:
+            host.remove()
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def interleaved(runs: int, *actions: Callable[[], object]) -> list[float]:
+    """Median seconds of each action, run in turns so all see the same load."""
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(runs):
+        for index, action in enumerate(actions):
+            times[index].append(timed(action))
+    return [statistics.median(each) for each in times]
+
+
+def must(run: harness.PyinfraRun) -> harness.PyinfraRun:
+    if run.returncode != 0:
+        raise SystemExit(f"a benchmarked run failed:\n{run.output[-3000:]}")
+    return run
+
+
+def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callable[[], None]:
+    """pyinfra's own operations bringing up the same stack: the same apt work, the same
+    files (rendered by this project once, beforehand), `docker compose up`, a wait."""
+    from pyinfra.api import HiddenValue
+
+    from tasks.secrets.resolve import StackSecrets
+    from tasks.settings import load_settings
+    from tasks.stack.compose_file import render_compose_file
+    from tasks.stack.envfile import env_values, render_env
+
+    settings = load_settings("builtins", data)
+    secrets = StackSecrets(HiddenValue("p" * 32), HiddenValue("m" * 32), HiddenValue("k"))
+    (fleet.work / "compose.yml").write_text(render_compose_file(settings))
+    (fleet.work / "env").write_text(render_env(env_values(settings, secrets)))
+    deploy_file = fleet.work / "builtins.py"
+    deploy_file.write_text(
+        f"""
+from pyinfra.operations import apt, docker, files, server
+apt.packages(packages=["ca-certificates", "curl", "docker.io", "docker-compose"], update=True)
+files.directory(path="/opt/builtins", mode="700")
+files.put(src={str(fleet.work / "compose.yml")!r}, dest="/opt/builtins/docker-compose.yml")
+files.put(src={str(fleet.work / "env")!r}, dest="/opt/builtins/.env", mode="600")
+docker.compose(project_directory="/opt/builtins", project_name="prisma")
+server.shell(commands=["until [ \\"$(curl -s {settings.health_url})\\" = OK ]; do sleep 0.5; done"])
+"""
+    )
+    return lambda: must(fleet.run([host], str(deploy_file), flags=("-y",)))
+
+
+def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
+    project_times, builtin_times = [], []
+    for _ in range(runs):
+        ours, theirs = fleet.start(), fleet.start()
+        data = stack_data(ours, fleet.images)
+        data_theirs = stack_data(theirs, fleet.images)
+        project_times.append(timed(lambda o=ours, d=data: must(fleet.run([o], "deploy.py", d))))
+        builtin_times.append(timed(builtins_deploy(fleet, theirs, data_theirs)))
+        for host in (ours, theirs):
+            host.remove()
+            fleet.hosts.remove(host)
+    return [
+        Row(
+            "fresh",
+            1,
+            statistics.median(project_times),
+            statistics.median(builtin_times),
+            "pyinfra built-ins, same apt work",
+            TARGETS["fresh"],
+        )
+    ]
+
+
+def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], dict]:
+    """One provisioned host and size-1 clones of it, each with the local secrets."""
+    origin = fleet.start()
+    data = stack_data(origin, fleet.images)
+    must(fleet.run([origin], "deploy.py", data))
+    harness.docker("stop", "-t", "30", origin.name)
+    image = f"prisma-e2e/bench-converged:{origin.name}"
+    harness.docker("commit", origin.name, image)
+    harness.docker("start", origin.name)
+    origin.start_registry()
+    origin.wait_until_booted()
+    hosts = [origin]
+    for _ in range(size - 1):
+        clone = fleet.start(image=image, docker_volume_from=f"{origin.name}-docker")
+        shutil.copytree(fleet.secrets / origin.address, fleet.secrets / clone.address)
+        hosts.append(clone)
+    return hosts, data
+
+
+def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
+    floor_file = fleet.work / "floor.py"
+    floor_file.write_text(FLOOR_DEPLOY)
+    rows = []
+    for size in (1, 4, 16):
+        subset = hosts[:size]
+        changes = must(fleet.run(subset, "deploy.py", data, flags=("-y", "--json")))
+        if changes.total_changes:
+            raise SystemExit(
+                f"{size} converged hosts reported changes: {changes.changed_operations}"
+            )
+        project, floor = interleaved(
+            runs,
+            lambda s=subset: must(fleet.run(s, "deploy.py", data)),
+            lambda s=subset: must(fleet.run(s, str(floor_file))),
+        )
+        rows.append(
+            Row(f"no-op {size}", size, project, floor, "pyinfra `true`", TARGETS[f"no-op {size}"])
+        )
+    for deploy_file in ("status.py", "logs.py"):
+        project, floor = interleaved(
+            runs,
+            lambda f=deploy_file: must(fleet.run(hosts, f, data)),
+            lambda: must(fleet.run(hosts, str(floor_file))),
+        )
+        rows.append(Row(deploy_file, len(hosts), project, floor, "pyinfra `true`", REPORT_TARGET))
+    return rows
+
+
+def peak_memory_mib(fleet: Fleet, hosts, data) -> float:
+    run = must(fleet.run(hosts, "deploy.py", data, prefix=(sys.executable, "-c", PEAK_MEMORY)))
+    line = next(line for line in run.stderr.splitlines() if line.startswith("peak-rss-kib "))
+    return int(line.split()[1]) / 1024
+
+
+def table(rows: list[Row], memory: float, clones: bool) -> str:
+    lines = [
+        "| case | hosts | this project | floor | floor is | ratio | target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        target = f"<= {row.target}x" if row.target else "-"
+        lines.append(
+            f"| {row.case} | {row.hosts} | {row.project:.2f} s | {row.floor:.2f} s | "
+            f"{row.floor_name} | {row.ratio:.2f}x | {target} | {'yes' if row.met else 'NO'} |"
+        )
+    lines.append(f"\npeak memory of pyinfra on 16 hosts: {memory:.0f} MiB")
+    if clones:
+        lines.append("the 4 and 16 converged hosts are clones of one provisioned host")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per case")
+    parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")
+    options = parser.parse_args()
+    problem = harness.engine_problem()
+    if problem:
+        print(f"cannot benchmark: {problem}", file=sys.stderr)
+        return 2
+    images = harness.build_images()
+    fleet = Fleet(Path(tempfile.mkdtemp(prefix="prisma-bench-")), images)
+    try:
+        rows = fresh_rows(fleet, options.fresh_runs)
+        hosts, data = converged_fleet(fleet, 16)
+        rows += noop_rows(fleet, hosts, data, options.runs)
+        memory = peak_memory_mib(fleet, hosts, data)
+    finally:
+        fleet.remove()
+    print(table(rows, memory, clones=True))
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    print(f"measured {stamp} on {platform.node()} ({platform.machine()}, {_cores()} cores)")
+    results = BENCH / "results"
+    results.mkdir(exist_ok=True)
+    (results / "fleet.json").write_text(
+        json.dumps(
+            {
+                "date": stamp,
+                "rows": [{**row.__dict__, "ratio": round(row.ratio, 3)} for row in rows],
+                "peak_memory_mib_16_hosts": round(memory),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return 0 if all(row.met for row in rows) else 1
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
