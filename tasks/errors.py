@@ -32,21 +32,21 @@ def failure_summary(run: State) -> str | None:
     return "\n".join(lines)
 
 
-_summaries: set[int] = set()
+_runs_with_a_summary: set[int] = set()
 
 
-def _summary_at_exit(run: State) -> None:
+def _print_summary(run: State) -> None:
     summary = failure_summary(run)
     if summary:
         click.echo(f"--> {summary}", err=True)
 
 
-def _summarise_at_exit(run: State) -> None:
-    """Once per run: pyinfra's own last word on hosts failing while the run executes is
-    "No hosts remaining!"; the summary comes after it."""
-    if id(run) not in _summaries:
-        _summaries.add(id(run))
-        atexit.register(_summary_at_exit, run)
+def _summary_at_exit(run: State) -> None:
+    """Once per run, when the process ends: after pyinfra's own last word, which for
+    hosts failing while the run executes is "No hosts remaining!"."""
+    if id(run) not in _runs_with_a_summary:
+        _runs_with_a_summary.add(id(run))
+        atexit.register(_print_summary, run)
 
 
 @contextmanager
@@ -59,7 +59,7 @@ def refusal_stops_only_this_host() -> Iterator[None]:
     of every failed host.
     """
     run = ctx_state.get()
-    _summarise_at_exit(run)
+    _summary_at_exit(run)
     try:
         yield
     except HostRefused as refusal:
