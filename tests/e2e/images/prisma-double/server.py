@@ -160,6 +160,7 @@ class Handler(BaseHTTPRequestHandler):
     def websocket(self) -> None:
         key = self.headers.get("Sec-WebSocket-Key", "")
         accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest())
+        self.protocol_version = "HTTP/1.1"  # an upgrade is HTTP/1.1 (RFC 6455)
         self.send_response(101)
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
