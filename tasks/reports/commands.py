@@ -8,7 +8,7 @@ from tasks.host.probes import DOCKER_API, http_status_probe
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
 from tasks.stack.commands import compose
-from tasks.stack.layout import SERVICES, StackPaths
+from tasks.stack.layout import PROXY_SERVICE, SERVICES, StackPaths
 
 
 def logs_command(paths: StackPaths, settings: Settings) -> str:
@@ -18,7 +18,8 @@ def logs_command(paths: StackPaths, settings: Settings) -> str:
         arguments.append(f"--since {shlex.quote(settings.logs_since)}")
     if settings.logs_follow:
         arguments.append("--follow")
-    services = SERVICES if settings.logs_service == "all" else (settings.logs_service,)
+    every = SERVICES + ((PROXY_SERVICE,) if settings.prisma_domain else ())
+    services = every if settings.logs_service == "all" else (settings.logs_service,)
     return compose(paths, *arguments, *services)
 
 

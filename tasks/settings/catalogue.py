@@ -184,8 +184,9 @@ class Settings:
     # --- Lifecycle files -----------------------------------------------------------
     logs_service: str = setting(
         "all",
-        "logs.py: which service's logs: 'all', 'prisma-db' or 'prisma-database'.",
-        check.one_of("all", "prisma-db", "prisma-database"),
+        "logs.py: which service's logs: 'all', 'prisma-db', 'prisma-database' or "
+        "'prisma-proxy' (with prisma_domain).",
+        check.one_of("all", "prisma-db", "prisma-database", "prisma-proxy"),
     )
     logs_lines: int = setting(
         100, "logs.py: last N lines of each service.", check.integer(1, 100000)

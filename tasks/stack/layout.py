@@ -124,4 +124,8 @@ class StackPaths:
 
 
 def service_images(settings: Settings) -> dict[str, str]:
-    return {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}
+    """Image reference per service of the stack (the proxy only with a domain)."""
+    images = {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}
+    if settings.prisma_domain:
+        images[PROXY_SERVICE] = settings.prisma_proxy_image
+    return images
