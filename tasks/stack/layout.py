@@ -46,6 +46,7 @@ OWN_ENTRIES = frozenset(
         BACKUPS_DIR_NAME,
         PROXY_DIR_NAME,
         PROXY_APPLIED_FILE_NAME,
+        PROXY_APPLIED_FILE_NAME + ".new",
     }
 )
 
