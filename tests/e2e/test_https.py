@@ -198,6 +198,16 @@ def test_the_prisma_port_is_refused_from_outside(site, first_https):
     assert host.exec("curl -s http://127.0.0.1:4466/status").stdout == "OK"
 
 
+def test_the_firewall_lets_in_80_and_443_and_not_the_prisma_port(site, first_https):
+    host = site.deployer.host
+    assert 'PRISMA_PORTS="80 443"' in host.exec("cat /etc/default/prisma-firewall").stdout
+    rules = host.exec("iptables -S PRISMA-INPUT; iptables -S PRISMA-DOCKER").stdout
+    assert "--dport 443 -j RETURN" in rules and "--ctorigdstport 443 -j RETURN" in rules
+    assert "--dport 80 -j RETURN" in rules
+    assert "4466" not in rules
+    assert host.exec("/usr/local/sbin/prisma-firewall check", check=False).returncode == 0
+
+
 def test_management_paths_are_refused_outside_the_admin_sources(site, first_https):
     for method, path in (
         ("GET", "/cluster"),
