@@ -292,6 +292,22 @@ def test_a_restart_of_the_stack_orders_no_new_certificate(site, first_https):
     assert site.pebble.orders() == 1
 
 
+def test_nuke_empties_the_database_and_keeps_the_certificates(site, first_https):
+    host = site.deployer.host
+
+    def created(volume: str) -> str:
+        return host.exec(f"docker volume inspect --format '{{{{.CreatedAt}}}}' {volume}").stdout
+
+    database, certificates = created("prisma_db-persistence"), created("prisma_proxy-data")
+    time.sleep(1)  # CreatedAt has a resolution of one second
+    result = site.deployer.run("nuke.py", nuke_confirm=host.address, nuke_backup=False)
+    assert result.returncode == 0, result.output
+    assert created("prisma_db-persistence") != database  # made again: empty
+    assert created("prisma_proxy-data") == certificates
+    assert eventually(lambda: site.https("/status")).body == b"OK"
+    assert site.pebble.orders() == 1
+
+
 def test_status_shows_the_certificate(site, first_https):
     report = site.deployer.run("status.py", flags=("-y",), status_format="json")
     assert report.returncode == 0, report.output
