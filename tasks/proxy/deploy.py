@@ -20,7 +20,7 @@ from tasks.work import Work
 PLAIN_HTTP_WARNING = (
     "prisma_domain is not set: Prisma answers plain HTTP on port {port}, and its data, "
     "the cluster's tokens and SCHEMA_MANAGER_SECRET cross the network unencrypted; set "
-    "prisma_domain (see README.md, Security)"
+    "prisma_domain (see README.md, HTTPS)"
 )
 
 
