@@ -9,6 +9,7 @@ from tasks.errors import refusal_stops_only_this_host
 from tasks.firewall.deploy import configure_firewall
 from tasks.lock.operations import host_lock
 from tasks.plan import plan_deploy
+from tasks.proxy.deploy import configure_proxy, serve_https
 from tasks.stack.deploy import check_database_password, deploy_stack
 
 with refusal_stops_only_this_host():
@@ -18,4 +19,6 @@ with refusal_stops_only_this_host():
         check_database_password(settings, plan.stack)
         install_docker(settings, plan.engine)
         configure_firewall(settings, plan.firewall)
+        configure_proxy(settings, plan.proxy)
         deploy_stack(settings, plan.stack)
+        serve_https(settings, plan.proxy)

@@ -23,4 +23,5 @@ def report_status(settings: Settings) -> None:
         url=settings.health_url,
         output_format=settings.status_format,
         host_name=settings.host_name,
+        domain=settings.prisma_domain or "",
     )

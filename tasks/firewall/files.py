@@ -14,11 +14,21 @@ DOCKER_DROP_IN = "/etc/systemd/system/docker.service.d/prisma-firewall.conf"
 PATHS = [SCRIPT, UNIT, CONFIG, DOCKER_DROP_IN]
 
 
+# With prisma_domain the HTTPS proxy publishes these; the Prisma port is on loopback only.
+PROXY_PORTS = (80, 443)
+
+
+def public_ports(settings: Settings) -> tuple[int, ...]:
+    """The stack's ports reachable from outside."""
+    return PROXY_PORTS if settings.prisma_domain else (settings.prisma_port,)
+
+
 def firewall_config(settings: Settings) -> str:
     extra = " ".join(str(port) for port in settings.prisma_firewall_extra_ports)
+    ports = " ".join(str(port) for port in public_ports(settings))
     return (
         "# Managed by prisma-deploy (pyinfra): the ports prisma-firewall lets in.\n"
-        f"PRISMA_PORT={settings.prisma_port}\n"
+        f'PRISMA_PORTS="{ports}"\n'
         f'PRISMA_EXTRA_PORTS="{extra}"\n'
         "# The SSH port the deploy connects to (sshd's own ports are asked at apply).\n"
         f'PRISMA_SSH_PORTS="{settings.ssh_port}"\n'

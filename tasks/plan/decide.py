@@ -12,6 +12,9 @@ from tasks.firewall.decide import firewall_problems
 from tasks.firewall.facts import FirewallState
 from tasks.firewall.files import wanted_files
 from tasks.plan.read import WholeHostState, read_host
+from tasks.proxy.config import proxy_files
+from tasks.proxy.decide import check_domain_points_here, proxy_problems
+from tasks.proxy.facts import ProxyState
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
 from tasks.stack.compose_file import render_compose_file
@@ -36,10 +39,12 @@ class DeployPlan:
     engine: Work[DockerEngineState, None]
     firewall: Work[FirewallState, dict[str, str]]
     stack: Work[StackState, StackFilesWanted]
+    proxy: Work[ProxyState, dict[str, str]]
 
     @property
     def changes_anything(self) -> bool:
-        return any(work.needed for work in (self.engine, self.firewall, self.stack))
+        parts = (self.engine, self.firewall, self.stack, self.proxy)
+        return any(work.needed for work in parts)
 
 
 def _wanted_stack_files(
@@ -61,10 +66,13 @@ def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecre
     firewall = firewall_problems(settings, found.firewall, firewall_files)
     stack_files = _wanted_stack_files(settings, found.stack, secrets)
     stack = [STACK_AFTER_ENGINE] if engine else stack_problems(settings, found.stack, stack_files)
+    wanted_proxy = proxy_files(settings)
+    proxy = proxy_problems(settings, found.proxy, wanted_proxy)
     return DeployPlan(
         engine=Work(found.engine, None, tuple(engine)),
         firewall=Work(found.firewall, firewall_files, tuple(firewall)),
         stack=Work(found.stack, stack_files, tuple(stack)),
+        proxy=Work(found.proxy, wanted_proxy, tuple(proxy)),
     )
 
 
@@ -72,6 +80,7 @@ def refuse_unfit_host(settings: Settings, found: WholeHostState) -> None:
     """Refuse, before any secret is generated for it, a host the stack cannot go on."""
     check_directory_is_ours(settings, found.stack.files)
     check_java_heap_fits(settings, found.engine.memory_bytes)
+    check_domain_points_here(settings, found.proxy)
 
 
 def plan_deploy(settings: Settings) -> DeployPlan:

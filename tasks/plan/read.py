@@ -14,6 +14,8 @@ from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState
 from tasks.host.facts import HttpBody
 from tasks.host.probes import in_parallel, sections
+from tasks.proxy.config import HttpsCheck
+from tasks.proxy.facts import Proxy, ProxyState
 from tasks.settings import Settings
 from tasks.stack.facts import ComposeProject, StackFiles, StackState
 from tasks.stack.layout import StackPaths
@@ -24,27 +26,33 @@ class WholeHostState:
     engine: DockerEngineState = field(default_factory=DockerEngineState)
     firewall: FirewallState = field(default_factory=FirewallState)
     stack: StackState = field(default_factory=StackState)
+    proxy: ProxyState = field(default_factory=ProxyState)
 
 
-def _part_facts(paths: StackPaths, url: str) -> list[tuple[FactBase, dict[str, Any]]]:
+def _part_facts(
+    paths: StackPaths, url: str, https: HttpsCheck | None = None
+) -> list[tuple[FactBase, dict[str, Any]]]:
     """Each part's fact with its arguments, in the order WholeHost prints them."""
+    https = https or HttpsCheck("", "", "", "", 0, "", "", paths)
+    proxy = {"domain": https.domain, "url": https.url, "ca_file": https.ca_file}
     return [
         (DockerEngine(), {}),
         (Firewall(), {}),
         (StackFiles(), {"paths": paths}),
         (ComposeProject(), {"paths": paths}),
         (HttpBody(), {"url": url}),
+        (Proxy(), {"paths": paths, **proxy}),
     ]
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project and GET /status."""
+    stack's files, its Compose project, GET /status and the HTTPS proxy."""
 
     @override
-    def command(self, paths: StackPaths, url: str) -> str:
+    def command(self, paths: StackPaths, url: str, https: HttpsCheck | None = None) -> str:
         return in_parallel(
-            [fact.command(**arguments) for fact, arguments in _part_facts(paths, url)]
+            [fact.command(**arguments) for fact, arguments in _part_facts(paths, url, https)]
         )
 
     @override
@@ -55,16 +63,21 @@ class WholeHost(FactBase[WholeHostState]):
     @override
     def process(self, output) -> WholeHostState:
         facts = [fact for fact, _ in _part_facts(StackPaths("", ""), "")]
-        engine, firewall, files, project, status = (
+        engine, firewall, files, project, status, proxy = (
             fact.process(lines)
             for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
         )
-        return WholeHostState(engine, firewall, StackState(files, project, status))
+        return WholeHostState(engine, firewall, StackState(files, project, status), proxy)
 
 
 def read_host(settings: Settings) -> WholeHostState:
     """The whole host, read while the deploy is prepared; refuses (before anything
     changes) an OS this deploy cannot install Docker on."""
-    found = host.get_fact(WholeHost, paths=StackPaths.of(settings), url=settings.health_url)
+    found = host.get_fact(
+        WholeHost,
+        paths=StackPaths.of(settings),
+        url=settings.health_url,
+        https=HttpsCheck.of(settings),
+    )
     check_supported(found.engine.platform, settings.docker_source, settings.host_name)
     return found

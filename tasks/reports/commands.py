@@ -5,9 +5,10 @@ from __future__ import annotations
 import shlex
 
 from tasks.host.probes import DOCKER_API, http_status_probe
+from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
 from tasks.stack.commands import compose
-from tasks.stack.layout import SERVICES, StackPaths
+from tasks.stack.layout import PROXY_SERVICE, SERVICES, StackPaths
 
 
 def logs_command(paths: StackPaths, settings: Settings) -> str:
@@ -17,13 +18,15 @@ def logs_command(paths: StackPaths, settings: Settings) -> str:
         arguments.append(f"--since {shlex.quote(settings.logs_since)}")
     if settings.logs_follow:
         arguments.append("--follow")
-    services = SERVICES if settings.logs_service == "all" else (settings.logs_service,)
+    every = SERVICES + ((PROXY_SERVICE,) if settings.prisma_domain else ())
+    services = every if settings.logs_service == "all" else (settings.logs_service,)
     return compose(paths, *arguments, *services)
 
 
-def status_report(paths: StackPaths, url: str) -> str:
+def status_report(paths: StackPaths, url: str, domain: str = "") -> str:
     """For status.py: `inspect <json>` per container (chosen fields only: the full inspect
-    output holds the environment, secrets included), `images <json>`, `status <body>`."""
+    output holds the environment, secrets included), `images <json>`, `status <body>`,
+    and with a domain `certificate <not after> <issuer>` per certificate the proxy keeps."""
     fields = (
         '{"service": {{json (index .Config.Labels "com.docker.compose.service")}}, '
         '"state": {{json .State.Status}}, '
@@ -37,4 +40,4 @@ def status_report(paths: StackPaths, url: str) -> str:
         f"| xargs -r docker inspect --format {shlex.quote(fields)} | sed 's/^/inspect /'; "
         f"printf 'images '; {DOCKER_API} http://localhost/images/json; echo; "
         f"{http_status_probe(url)}"
-    )
+    ) + (f"; {certificate_probe(paths, domain)}" if domain else "")

@@ -11,7 +11,12 @@ from pyinfra.api import StringCommand, operation
 from tasks.pyinfra_helpers import connector_arguments, failure, run_quietly
 from tasks.redaction import redact
 from tasks.reports import commands
-from tasks.reports.status import service_statuses, status_document, status_table
+from tasks.reports.status import (
+    certificate_status,
+    service_statuses,
+    status_document,
+    status_table,
+)
 from tasks.stack.layout import StackPaths
 
 
@@ -36,7 +41,9 @@ def logs_shown(command: str):
 
 
 @operation()
-def status_reported(paths: StackPaths, url: str, output_format: str, host_name: str):
+def status_reported(
+    paths: StackPaths, url: str, output_format: str, host_name: str, domain: str = ""
+):
     """
     Print each service's state, health, image and digest, uptime, and whether GET
     /status answers OK: a table for people or one JSON object per host for scripts.
@@ -45,18 +52,21 @@ def status_reported(paths: StackPaths, url: str, output_format: str, host_name: 
     + url: the status URL as seen from the host
     + output_format: 'table' or 'json'
     + host_name: how the host is named in the output
+    + domain: prisma_domain, whose certificate's issuer and expiry are shown ('' for none)
 
     Reading changes nothing, so this reports no change. JSON goes to stdout alone.
     """
     if state.is_executing:
-        read, output = run_quietly(host, commands.status_report(paths, url), connector_arguments())
+        command = commands.status_report(paths, url, domain)
+        read, output = run_quietly(host, command, connector_arguments())
         if not read:
             yield failure(f"could not read the stack's status: {redact(output.stderr)}")
             return
         now = datetime.datetime.now(datetime.timezone.utc)
         rows, body = service_statuses(output.stdout_lines, now)
+        certificate = certificate_status(output.stdout_lines, domain, now)
         if output_format == "json":
-            click.echo(status_document(host_name, rows, body, url))
+            click.echo(status_document(host_name, rows, body, url, certificate))
         else:
-            click.echo(status_table(host_name, rows, body, url), err=True)
+            click.echo(status_table(host_name, rows, body, url, certificate), err=True)
     host.noop("status reported")

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from tasks.host.probes import tagged
+from tasks.proxy.facts import parse_proxy
 from tasks.stack.facts import normalize_reference
 
 
@@ -71,6 +72,36 @@ def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[Ser
     return sorted(rows, key=lambda row: row.service), body
 
 
+@dataclass(frozen=True)
+class CertificateStatus:
+    domain: str
+    issuer: str  # '' while none is issued
+    not_after: str  # ISO 8601, UTC
+    days_left: int | None
+
+
+def certificate_status(
+    lines: list[str], domain: str, now: datetime.datetime
+) -> CertificateStatus | None:
+    """The proxy's certificate for the domain (None without a domain)."""
+    if not domain:
+        return None
+    certificate = parse_proxy(lines).certificate
+    if certificate is None:
+        return CertificateStatus(domain, "", "", None)
+    days = (certificate.not_after - now).days
+    return CertificateStatus(domain, certificate.issuer, certificate.not_after.isoformat(), days)
+
+
+def _certificate_line(certificate: CertificateStatus) -> str:
+    if not certificate.issuer:
+        return f"  certificate for {certificate.domain}: none issued yet"
+    return (
+        f"  certificate for {certificate.domain}: issued by {certificate.issuer}, expires "
+        f"{certificate.not_after} (in {certificate.days_left} days)"
+    )
+
+
 def _human_duration(seconds: int | None) -> str:
     if seconds is None:
         return "-"
@@ -84,7 +115,13 @@ def _human_duration(seconds: int | None) -> str:
     return f"{minutes}m {seconds}s"
 
 
-def status_table(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
+def status_table(
+    host_name: str,
+    rows: list[ServiceStatus],
+    body: str,
+    url: str,
+    certificate: CertificateStatus | None = None,
+) -> str:
     header = ("SERVICE", "STATE", "HEALTH", "UPTIME", "IMAGE", "DIGEST")
     cells = [header] + [
         (
@@ -104,13 +141,22 @@ def status_table(host_name: str, rows: list[ServiceStatus], body: str, url: str)
         lines.append(("  " + "  ".join(padded)).rstrip())
     answer = "OK" if body == "OK" else f"not OK ({body or 'no answer'})"
     lines.append(f"  GET {url}: {answer}")
+    if certificate:
+        lines.append(_certificate_line(certificate))
     return "\n".join(lines)
 
 
-def status_document(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
+def status_document(
+    host_name: str,
+    rows: list[ServiceStatus],
+    body: str,
+    url: str,
+    certificate: CertificateStatus | None = None,
+) -> str:
     return json.dumps(
         {
             "host": host_name,
+            "certificate": asdict(certificate) if certificate else None,
             "services": [asdict(row) for row in rows],
             "status_url": url,
             "status_ok": body == "OK",

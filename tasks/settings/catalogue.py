@@ -141,6 +141,40 @@ class Settings:
     prisma_firewall_extra_ports: list = setting(
         [], "Firewall: more TCP ports to let in (e.g. a monitoring agent).", check.port_list
     )
+    # --- HTTPS in front of Prisma -----------------------------------------------------
+    prisma_domain: str | None = setting(
+        None,
+        "Serve Prisma as https://<domain> only, through a proxy (Caddy) with certificates from "
+        "prisma_acme_ca; the Prisma port is then published on 127.0.0.1 only. None: plain HTTP "
+        "on the Prisma port (a warning on remote hosts).",
+        check.optional(check.dns_name),
+    )
+    prisma_acme_email: str | None = setting(
+        None,
+        "Contact address of the ACME account (expiry notices).",
+        check.optional(check.email_address),
+    )
+    prisma_proxy_image: str = setting(
+        "caddy:2", "Image of the HTTPS proxy (Caddy 2).", check.image_reference
+    )
+    prisma_acme_ca: str = setting(
+        "https://acme-v02.api.letsencrypt.org/directory",
+        "ACME directory certificates are ordered from (default: Let's Encrypt's production).",
+        check.https_url,
+    )
+    prisma_acme_ca_root: str | None = setting(
+        None,
+        "Local file of PEM CA certificates to trust for a private ACME server (e.g. step-ca): "
+        "its HTTPS, and the certificates it issues. None: the system's trust store.",
+        check.optional(check.pem_certificates_file),
+    )
+    prisma_admin_sources: list = setting(
+        [],
+        "Addresses or CIDR ranges allowed to reach Prisma's management paths (/cluster, and the "
+        "private, import and export paths of a service) through the proxy; everyone else gets "
+        "403. Empty: nobody from outside (use an SSH tunnel).",
+        check.cidr_list,
+    )
     prisma_lock_break: bool = setting(
         False,
         "Break a deploy lock held by another run (only when that run is known to be gone).",
@@ -150,8 +184,9 @@ class Settings:
     # --- Lifecycle files -----------------------------------------------------------
     logs_service: str = setting(
         "all",
-        "logs.py: which service's logs: 'all', 'prisma-db' or 'prisma-database'.",
-        check.one_of("all", "prisma-db", "prisma-database"),
+        "logs.py: which service's logs: 'all', 'prisma-db', 'prisma-database' or "
+        "'prisma-proxy' (with prisma_domain).",
+        check.one_of("all", "prisma-db", "prisma-database", "prisma-proxy"),
     )
     logs_lines: int = setting(
         100, "logs.py: last N lines of each service.", check.integer(1, 100000)
@@ -219,12 +254,15 @@ class Settings:
 
     # Not a setting: the SSH port pyinfra connects to (the firewall lets it in).
     ssh_port: int = 22
+    # Not a setting: the address pyinfra connects to (one of the host's own, for the
+    # check that prisma_domain points at the host).
+    ssh_hostname: str = ""
 
     @property
     def health_url(self) -> str:
         """URL of GET /status as seen from the host itself."""
         address = self.prisma_bind_address
-        if address in ("0.0.0.0", "::"):
+        if self.prisma_domain or address in ("0.0.0.0", "::"):
             address = "127.0.0.1"
         elif ":" in address:
             address = f"[{address}]"

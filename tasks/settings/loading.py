@@ -77,10 +77,39 @@ def _check_ports(host_name: str, values: Mapping[str, Any], ssh_port: Any) -> No
         )
 
 
+# Ports the HTTPS proxy publishes on every address when prisma_domain is set.
+PROXY_PORTS = (80, 443)
+
+
+def _check_proxy(host_name: str, values: Mapping[str, Any]) -> None:
+    """Settings that only mean something with a domain, or clash with the proxy."""
+    if not values["prisma_domain"]:
+        if values["prisma_admin_sources"]:
+            raise SettingsError(
+                f"host {host_name}: setting 'prisma_admin_sources' needs 'prisma_domain': "
+                "without a domain there is no proxy to restrict the management paths"
+            )
+        return
+    for name in ("prisma_port", "prisma_db_debug_port"):
+        if values[name] in PROXY_PORTS:
+            raise SettingsError(
+                f"host {host_name}: setting '{name}' must not be 80 or 443 with "
+                f"'prisma_domain' (the HTTPS proxy publishes them), got {values[name]}"
+            )
+    if values["prisma_bind_address"] not in ("0.0.0.0", "::", "127.0.0.1"):
+        raise SettingsError(
+            f"host {host_name}: setting 'prisma_bind_address' must be left unset with "
+            "'prisma_domain' (the Prisma port is then published on 127.0.0.1 only), got "
+            f"{values['prisma_bind_address']!r}"
+        )
+
+
 def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     """Validate the host data of one host and return its Settings."""
     check_known_keys(host_name, data)
     values = checked_values(host_name, data)
     ssh_port = data.get("ssh_port") or 22
     _check_ports(host_name, values, ssh_port)
-    return Settings(host_name=host_name, ssh_port=ssh_port, **values)
+    _check_proxy(host_name, values)
+    ssh_hostname = str(data.get("ssh_hostname") or host_name)
+    return Settings(host_name=host_name, ssh_port=ssh_port, ssh_hostname=ssh_hostname, **values)

@@ -15,7 +15,18 @@ import yaml
 
 from tasks.project import FILES_DIR
 from tasks.settings import Settings
-from tasks.stack.layout import DB_CONTAINER, DB_PORT_IN_NETWORK, DB_SERVICE, PRISMA_SERVICE
+from tasks.stack.layout import (
+    DB_CONTAINER,
+    DB_PORT_IN_NETWORK,
+    DB_SERVICE,
+    PRISMA_SERVICE,
+    PROXY_CONFIG_NAME,
+    PROXY_CONFIG_VOLUME_NAME,
+    PROXY_DATA_VOLUME_NAME,
+    PROXY_DIR_IN_CONTAINER,
+    PROXY_SERVICE,
+    StackPaths,
+)
 
 BASE_FILE = FILES_DIR / "docker-compose.yml"
 HEADER = (
@@ -55,7 +66,30 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     server["image"] = _literal(settings.prisma_image)
     server["ports"] = [_published(settings.prisma_bind_address, settings.prisma_port)]
     server["environment"]["JAVA_OPTS"] = _literal(f"-Xmx{settings.prisma_java_heap}")
+    if settings.prisma_domain:
+        _add_proxy(document, settings)
     return document
+
+
+def _add_proxy(document: dict[str, Any], settings: Settings) -> None:
+    """The HTTPS proxy publishes 80 and 443; Prisma's port stays on loopback, for the
+    host's own checks. The proxy reads its configuration from a mounted directory (a
+    replaced file is seen there, so a reload applies it without recreating anything)."""
+    document["services"][PRISMA_SERVICE]["ports"] = [_published("127.0.0.1", settings.prisma_port)]
+    document["services"][PROXY_SERVICE] = {
+        "image": _literal(settings.prisma_proxy_image),
+        "restart": "always",
+        "command": ["caddy", "run", "--config", f"{PROXY_DIR_IN_CONTAINER}/{PROXY_CONFIG_NAME}"],
+        "ports": ["80:80", "443:443"],
+        "networks": ["prisma"],
+        "volumes": [
+            f"{PROXY_DATA_VOLUME_NAME}:/data",
+            f"{PROXY_CONFIG_VOLUME_NAME}:/config",
+            f"{_literal(StackPaths.of(settings).proxy_dir)}:{PROXY_DIR_IN_CONTAINER}:ro",
+        ],
+    }
+    document["volumes"][PROXY_DATA_VOLUME_NAME] = None
+    document["volumes"][PROXY_CONFIG_VOLUME_NAME] = None
 
 
 def render_compose_file(settings: Settings) -> str:

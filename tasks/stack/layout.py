@@ -15,6 +15,13 @@ DB_CONTAINER = DB_SERVICE
 DB_ROOT_USER = "root"
 DB_PORT_IN_NETWORK = 3306
 DB_VOLUME_NAME = "db-persistence"
+# The HTTPS proxy (with prisma_domain): its certificates and ACME account live in the
+# data volume, so restarts and redeploys never order new ones.
+PROXY_SERVICE = "prisma-proxy"
+PROXY_DATA_VOLUME_NAME = "proxy-data"
+PROXY_CONFIG_VOLUME_NAME = "proxy-config"
+PROXY_DIR_IN_CONTAINER = "/etc/prisma-proxy"
+PROXY_STORAGE_IN_CONTAINER = "/data/caddy"
 
 DEFAULT_DOCKER_DATA_ROOT = "/var/lib/docker"
 COMPOSE_FILE_NAME = "docker-compose.yml"
@@ -23,6 +30,10 @@ HASHES_FILE_NAME = ".compose-hashes"
 FINGERPRINT_FILE_NAME = ".db-password-fingerprint"
 PREVIOUS_IMAGES_FILE_NAME = ".previous-images"
 BACKUPS_DIR_NAME = "backups"
+PROXY_DIR_NAME = "proxy"  # mounted in the proxy: a directory, so replaced files are seen
+PROXY_CONFIG_NAME = "caddy.json"
+ACME_CA_ROOT_NAME = "acme-ca-root.pem"
+PROXY_APPLIED_FILE_NAME = ".proxy-applied"
 # Everything the deploy keeps in the stack directory; anything else there is not ours.
 OWN_ENTRIES = frozenset(
     {
@@ -33,6 +44,9 @@ OWN_ENTRIES = frozenset(
         FINGERPRINT_FILE_NAME,
         PREVIOUS_IMAGES_FILE_NAME,
         BACKUPS_DIR_NAME,
+        PROXY_DIR_NAME,
+        PROXY_APPLIED_FILE_NAME,
+        PROXY_APPLIED_FILE_NAME + ".new",
     }
 )
 
@@ -78,6 +92,29 @@ class StackPaths:
         return f"{self.directory}/{BACKUPS_DIR_NAME}"
 
     @property
+    def proxy_dir(self) -> str:
+        return f"{self.directory}/{PROXY_DIR_NAME}"
+
+    @property
+    def proxy_config_file(self) -> str:
+        return f"{self.proxy_dir}/{PROXY_CONFIG_NAME}"
+
+    @property
+    def acme_ca_root_file(self) -> str:
+        return f"{self.proxy_dir}/{ACME_CA_ROOT_NAME}"
+
+    @property
+    def proxy_applied_file(self) -> str:
+        """sha256 of the proxy's files as its last reload applied them."""
+        return f"{self.directory}/{PROXY_APPLIED_FILE_NAME}"
+
+    @property
+    def certificates_dir(self) -> str:
+        """Where the proxy's certificates are, in its data volume, seen from the host."""
+        volume = f"{self.docker_data_root}/volumes/{self.project}_{PROXY_DATA_VOLUME_NAME}"
+        return f"{volume}/_data/caddy/certificates"
+
+    @property
     def db_volume(self) -> str:
         return f"{self.project}_{DB_VOLUME_NAME}"
 
@@ -88,4 +125,8 @@ class StackPaths:
 
 
 def service_images(settings: Settings) -> dict[str, str]:
-    return {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}
+    """Image reference per service of the stack (the proxy only with a domain)."""
+    images = {DB_SERVICE: settings.prisma_db_image, PRISMA_SERVICE: settings.prisma_image}
+    if settings.prisma_domain:
+        images[PROXY_SERVICE] = settings.prisma_proxy_image
+    return images

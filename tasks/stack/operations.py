@@ -218,14 +218,17 @@ def stack_stopped(paths: StackPaths):
 @operation(is_idempotent=False)
 def stack_reset(paths: StackPaths):
     """
-    Hard-reset the stack to an empty database: kill, down with volumes and orphans, up.
+    Hard-reset the stack to an empty database: kill, down with orphans, the database's
+    volume removed, up.
 
     + paths: the stack
 
     Always changes the host; deploy files call it only with the host's named consent.
     """
     yield commands.compose(paths, "kill")
-    yield commands.compose(paths, "down --volumes --remove-orphans")
+    yield commands.compose(paths, "down --remove-orphans")
+    # The database's volume only: the proxy's keeps its certificates (the CA's rate limits).
+    yield StringCommand("docker", "volume", "rm", "--force", shlex.quote(paths.db_volume))
     yield commands.compose_up(paths)
 
 

@@ -56,12 +56,18 @@ def names(settings, found: FirewallState) -> list[str]:
 def test_config_names_the_ports():
     lines = firewall_config(ON).splitlines()
     assert [line for line in lines if not line.startswith("#")] == [
-        "PRISMA_PORT=4466",
+        'PRISMA_PORTS="4466"',
         'PRISMA_EXTRA_PORTS="9100"',
         'PRISMA_SSH_PORTS="22"',
     ]
     other_ssh = load_settings("h", {"prisma_firewall": True, "ssh_port": 2222})
     assert 'PRISMA_SSH_PORTS="2222"' in firewall_config(other_ssh)
+
+
+def test_with_a_domain_the_proxy_ports_are_let_in_and_not_the_prisma_port():
+    https = load_settings("h", {"prisma_firewall": True, "prisma_domain": "p.example.com"})
+    assert 'PRISMA_PORTS="80 443"' in firewall_config(https).splitlines()
+    assert "4466" not in firewall_config(https)
 
 
 def test_applied_firewall_is_one_operation_without_change():

@@ -36,7 +36,7 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
 def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), url="http://x/status")
-    assert command.count("2>/dev/null & ") == 5 and "& wait;" in command
+    assert command.count("2>/dev/null & ") == 6 and "& wait;" in command
     found = fact.process(
         [
             "--- probe",
@@ -52,8 +52,14 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "hash prisma-db h1",
             "--- probe",
             "status OK",
+            "--- probe",
+            "path /opt/prisma/proxy directory 755 root root -",
+            "resolves 203.0.113.7",
         ]
     )
+    assert found.proxy.resolved == ("203.0.113.7",)
+    assert found.proxy.path("/opt/prisma/proxy").exists
+    assert not found.stack.files.path("/opt/prisma/proxy").exists
     assert found.engine.platform == Platform("debian", "13", "trixie")
     assert "/opt/prisma" not in found.engine.paths  # each part sees only its own lines
     assert found.firewall.systemd and not found.engine.systemd

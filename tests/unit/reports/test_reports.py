@@ -61,3 +61,22 @@ def test_status_rows_and_outputs():
     assert "1h 1m" in table and "GET http://127.0.0.1:4466/status: OK" in table
     document = json.loads(status_document("h", rows, body, "u"))
     assert document["status_ok"] is True and document["services"][1]["uptime_seconds"] == 3660
+
+
+def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
+    from tasks.reports.status import certificate_status
+
+    now = datetime.datetime(2026, 11, 28, tzinfo=datetime.timezone.utc)
+    lines = ["status OK", "certificate 2027-02-26 00:00:00Z CN=Pebble Intermediate CA 1a2b"]
+    certificate = certificate_status(lines, "prisma.example.com", now)
+    table = status_table("h", [], "OK", "u", certificate)
+    assert table.endswith(
+        "certificate for prisma.example.com: issued by CN=Pebble Intermediate CA 1a2b, "
+        "expires 2027-02-26T00:00:00+00:00 (in 90 days)"
+    )
+    document = json.loads(status_document("h", [], "OK", "u", certificate))
+    assert document["certificate"]["days_left"] == 90
+    none_yet = certificate_status(["status OK"], "prisma.example.com", now)
+    assert "none issued yet" in status_table("h", [], "OK", "u", none_yet)
+    assert certificate_status(lines, "", now) is None
+    assert json.loads(status_document("h", [], "OK", "u"))["certificate"] is None

@@ -26,11 +26,13 @@ def test_stop_only_when_something_runs():
     assert commands == [] and noops == ["the stack is already stopped"]
 
 
-def test_nuke_kills_then_removes_volumes_then_starts():
+def test_nuke_kills_then_removes_the_database_volume_only_then_starts():
     commands, _ = plan_operation(stack_reset, FakeFacts({}), paths=PATHS)
-    verbs = [str(c).split("--env-file /opt/prisma/.env ")[1].split(" &&")[0] for c in commands]
+    verbs = [str(c).split("--env-file /opt/prisma/.env ", 1)[-1].split(" &&")[0] for c in commands]
     assert verbs == [
         "kill",
-        "down --volumes --remove-orphans",
+        "down --remove-orphans",
+        f"docker volume rm --force {PATHS.db_volume}",
         "up --detach --remove-orphans --quiet-pull",
     ]
+    assert "proxy" not in " ".join(str(c) for c in commands)  # its certificates stay

@@ -10,9 +10,15 @@ What it honours, like the real server:
   works (DOUBLE_MODE=broken never answers OK, to exercise rollbacks);
 - /cluster/* and /management/* refuse requests without
   `Authorization: Bearer <SCHEMA_MANAGER_SECRET>`;
-- GET /version answers DOUBLE_VERSION.
+- GET /version answers DOUBLE_VERSION;
+- a WebSocket upgrade on a service path (`/<service>/<stage>`, where the real server
+  takes subscriptions) gets the RFC 6455 handshake (101 with Sec-WebSocket-Accept), then
+  every byte received is sent back: enough to show a proxy passes the upgrade and the
+  frames both ways. It is not a GraphQL subscriptions server.
 """
 
+import base64
+import hashlib
 import hmac
 import json
 import os
@@ -47,6 +53,7 @@ CONTRACT = (
 PORT_VARIABLES = ("PORT", "SQL_CLIENT_PORT", "SQL_INTERNAL_PORT")
 MANAGEMENT_ROOTS = ("/cluster", "/management")
 MAX_DISCARDED_BODY = 1 << 20
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 VERSION = os.environ.get("DOUBLE_VERSION", "1.0")
 HEALTHY = os.environ.get("DOUBLE_MODE", "healthy") == "healthy"
@@ -150,6 +157,20 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.answer(200, json.dumps({"ok": True}), "application/json")
 
+    def websocket(self) -> None:
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest())
+        self.protocol_version = "HTTP/1.1"  # an upgrade is HTTP/1.1 (RFC 6455)
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        while chunk := self.connection.recv(4096):
+            self.connection.sendall(chunk)
+
     def status(self) -> None:
         if not HEALTHY:
             self.answer(503, "not healthy: this double was built with DOUBLE_MODE=broken")
@@ -163,7 +184,10 @@ class Handler(BaseHTTPRequestHandler):
     def route(self) -> None:
         self.discard_body()
         path = urlsplit(self.path).path
-        if is_management(path):
+        upgrade = (self.headers.get("Upgrade") or "").lower() == "websocket"
+        if upgrade and len([part for part in path.split("/") if part]) == 2:
+            self.websocket()
+        elif is_management(path):
             self.management()
         elif path in ("/status", "/version") and self.command not in ("GET", "HEAD"):
             self.answer(405, "Method Not Allowed")
