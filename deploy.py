@@ -10,6 +10,7 @@ from tasks.firewall.deploy import configure_firewall
 from tasks.lock.operations import host_lock
 from tasks.plan import plan_deploy
 from tasks.stack.deploy import check_database_password, deploy_stack
+from tasks.volume.deploy import mount_data_volume
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
@@ -18,4 +19,5 @@ with refusal_stops_only_this_host():
         check_database_password(settings, plan.stack)
         install_docker(settings, plan.engine)
         configure_firewall(settings, plan.firewall)
+        mount_data_volume(settings, plan.volume)
         deploy_stack(settings, plan.stack)

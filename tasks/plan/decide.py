@@ -25,6 +25,8 @@ from tasks.stack.decide import (
 from tasks.stack.envfile import env_values, render_env
 from tasks.stack.facts import StackState
 from tasks.stack.secrets import stack_secrets
+from tasks.volume.decide import volume_problems
+from tasks.volume.facts import DataVolumeState
 from tasks.work import Work
 
 # The reading of the stack no longer holds once Docker changes under it.
@@ -36,10 +38,12 @@ class DeployPlan:
     engine: Work[DockerEngineState, None]
     firewall: Work[FirewallState, dict[str, str]]
     stack: Work[StackState, StackFilesWanted]
+    volume: Work[DataVolumeState, None]
 
     @property
     def changes_anything(self) -> bool:
-        return any(work.needed for work in (self.engine, self.firewall, self.stack))
+        parts = (self.engine, self.firewall, self.stack, self.volume)
+        return any(work.needed for work in parts)
 
 
 def _wanted_stack_files(
@@ -65,6 +69,7 @@ def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecre
         engine=Work(found.engine, None, tuple(engine)),
         firewall=Work(found.firewall, firewall_files, tuple(firewall)),
         stack=Work(found.stack, stack_files, tuple(stack)),
+        volume=Work(found.volume, None, tuple(volume_problems(settings, found.volume))),
     )
 
 

@@ -17,6 +17,7 @@ from tasks.host.probes import in_parallel, sections
 from tasks.settings import Settings
 from tasks.stack.facts import ComposeProject, StackFiles, StackState
 from tasks.stack.layout import StackPaths
+from tasks.volume.facts import DataVolume, DataVolumeState
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,12 @@ class WholeHostState:
     engine: DockerEngineState = field(default_factory=DockerEngineState)
     firewall: FirewallState = field(default_factory=FirewallState)
     stack: StackState = field(default_factory=StackState)
+    volume: DataVolumeState = field(default_factory=DataVolumeState)
 
 
-def _part_facts(paths: StackPaths, url: str) -> list[tuple[FactBase, dict[str, Any]]]:
+def _part_facts(
+    paths: StackPaths, url: str, device: str = "", mount: str = ""
+) -> list[tuple[FactBase, dict[str, Any]]]:
     """Each part's fact with its arguments, in the order WholeHost prints them."""
     return [
         (DockerEngine(), {}),
@@ -34,18 +38,18 @@ def _part_facts(paths: StackPaths, url: str) -> list[tuple[FactBase, dict[str, A
         (StackFiles(), {"paths": paths}),
         (ComposeProject(), {"paths": paths}),
         (HttpBody(), {"url": url}),
+        (DataVolume(), {"device": device, "mount": mount, "data_dir": paths.data_dir}),
     ]
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project and GET /status."""
+    stack's files, its Compose project, GET /status and the data volume."""
 
     @override
-    def command(self, paths: StackPaths, url: str) -> str:
-        return in_parallel(
-            [fact.command(**arguments) for fact, arguments in _part_facts(paths, url)]
-        )
+    def command(self, paths: StackPaths, url: str, device: str = "", mount: str = "") -> str:
+        facts = _part_facts(paths, url, device, mount)
+        return in_parallel([fact.command(**arguments) for fact, arguments in facts])
 
     @override
     @staticmethod
@@ -55,16 +59,22 @@ class WholeHost(FactBase[WholeHostState]):
     @override
     def process(self, output) -> WholeHostState:
         facts = [fact for fact, _ in _part_facts(StackPaths("", ""), "")]
-        engine, firewall, files, project, status = (
+        engine, firewall, files, project, status, volume = (
             fact.process(lines)
             for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
         )
-        return WholeHostState(engine, firewall, StackState(files, project, status))
+        return WholeHostState(engine, firewall, StackState(files, project, status), volume)
 
 
 def read_host(settings: Settings) -> WholeHostState:
     """The whole host, read while the deploy is prepared; refuses (before anything
     changes) an OS this deploy cannot install Docker on."""
-    found = host.get_fact(WholeHost, paths=StackPaths.of(settings), url=settings.health_url)
+    found = host.get_fact(
+        WholeHost,
+        paths=StackPaths.of(settings),
+        url=settings.health_url,
+        device=settings.prisma_data_device or "",
+        mount=settings.prisma_data_mount,
+    )
     check_supported(found.engine.platform, settings.docker_source, settings.host_name)
     return found

@@ -226,6 +226,8 @@ def stack_reset(paths: StackPaths):
     """
     yield commands.compose(paths, "kill")
     yield commands.compose(paths, "down --volumes --remove-orphans")
+    if paths.data_dir:  # Docker's volume is only bound there: empty the directory itself
+        yield f"find {shlex.quote(paths.data_dir)} -mindepth 1 -delete"
     yield commands.compose_up(paths)
 
 

@@ -36,7 +36,7 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
 def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), url="http://x/status")
-    assert command.count("2>/dev/null & ") == 5 and "& wait;" in command
+    assert command.count("2>/dev/null & ") == 6 and "& wait;" in command
     found = fact.process(
         [
             "--- probe",
