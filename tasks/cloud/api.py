@@ -66,6 +66,15 @@ def _answer(error: Any) -> str:
     return f"HTTP {status}" + (f" ({body.get('id')}: {detail})" if detail else "")
 
 
+def _is_error(answer: Any) -> bool:
+    """An error body ({"id": ..., "message": ...}) handed back as an answer."""
+    return (
+        isinstance(answer, dict)
+        and set(answer) <= {"id", "message", "request_id"}
+        and ("message" in answer)
+    )
+
+
 class Api:
     """The pydo client of one run, with the project's rules around every call."""
 
@@ -83,7 +92,7 @@ class Api:
         """request(), waiting out rate limits; errors name the resource and the call."""
         for _attempt in range(MAX_RATE_LIMIT_RETRIES):
             try:
-                return request()
+                answer = request()
             except Exception as error:  # azure-core's HttpResponseError and transport errors
                 status = getattr(error, "status_code", None)
                 if status == 429:
@@ -97,6 +106,12 @@ class Api:
                     f"DigitalOcean API: {call} for {resource} failed: "
                     f"{_answer(error) if status else type(error).__name__}"
                 ) from None
+            if _is_error(answer):  # pydo returns some 404 answers instead of raising
+                raise NotFound(
+                    f"DigitalOcean API: {call} for {resource} failed: HTTP 404 "
+                    f"({answer['id']}: {answer['message']})"
+                )
+            return answer
         raise ApiError(f"DigitalOcean API: {call} for {resource}: still rate limited, gave up")
 
     def find(self, resource: str, call: str, request: Callable[[], Any]) -> Any | None:

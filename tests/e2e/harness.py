@@ -348,13 +348,15 @@ def start_test_host(
     publish: tuple[int, ...] = (4466, 3306, 3366),
     prefix: str = "prisma-e2e",
     image: str = HOST_IMAGE,
+    ssh_port: int | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> TestHost:
     """Start a fresh Debian host (13 unless another image) with the flags this machine
     needs (see test-hosts.md)."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     host = TestHost(
         name=name,
-        ssh_port=free_port(),
+        ssh_port=ssh_port or free_port(),
         registry_port=free_port(),
         published={port: free_port() for port in publish},
     )
@@ -391,6 +393,7 @@ def start_test_host(
         "-v",
         f"{name}-docker:/var/lib/docker",
         *port_flags,
+        *extra_args,
         image,
         "/sbin/init",
     )
