@@ -29,9 +29,8 @@ def data_volume_probe(device: str, mount: str, data_dir: str) -> str:
     return (
         f"echo configured; [ -b {d} ] && echo device; "
         f'echo "fstype $(blkid -p -o value -s TYPE {d} 2>/dev/null)"; '
-        f'[ "$(findmnt -n -o MAJ:MIN --mountpoint {m} 2>/dev/null)" = '
-        f"\"$(lsblk -dn -o MAJ:MIN {d} 2>/dev/null | tr -d ' ')\" ] "
-        f'&& [ -n "$(findmnt -n --mountpoint {m})" ] && echo mounted; '
+        f"mountpoint -q {m} 2>/dev/null && "
+        f'[ "$(mountpoint -d {m})" = "$(mountpoint -x {d} 2>/dev/null)" ] && echo mounted; '
         f"grep -qsE '^{device}[[:space:]]+{mount}[[:space:]]' /etc/fstab && echo fstab; "
         f"[ -d {shlex.quote(data_dir)} ] && echo datadir; true"
     )

@@ -54,6 +54,11 @@ def provision(user, **data):
     return harness.run_pyinfra("@local", "provision.py", user, {**DECLARED, **data})
 
 
+def destroy(user, **data):
+    """destroy.py with the same declared settings as provision.py (as group_data would)."""
+    return harness.run_pyinfra("@local", "destroy.py", user, {**DECLARED, **data})
+
+
 def deploy(cloud, user, images):
     host = next(iter(cloud.hosts.values()))
     return harness.run_pyinfra("inventories/do.py", "deploy.py", user, stack_data(host, images))
@@ -150,7 +155,7 @@ def mysql(cloud, user, sql: str) -> str:
 
 def test_destroy_needs_consent_naming_the_droplet(cloud, user):
     before = len(cloud.requests)
-    refused = harness.run_pyinfra("@local", "destroy.py", user, {"destroy_confirm": "prisma-02"})
+    refused = destroy(user, destroy_confirm="prisma-02")
     assert refused.returncode != 0
     assert "--data destroy_confirm=prisma-01" in refused.output
     assert cloud.writes(before) == []
@@ -163,10 +168,11 @@ def test_the_data_survives_a_droplet_destroyed_and_created_again(cloud, user, st
         "CREATE DATABASE kept; CREATE TABLE kept.t (v TEXT); "
         "INSERT INTO kept.t VALUES ('survives');",
     )
-    destroyed = harness.run_pyinfra("@local", "destroy.py", user, {"destroy_confirm": NAME})
+    destroyed = destroy(user, destroy_confirm=NAME)
     assert destroyed.returncode == 0, destroyed.output
     assert cloud.droplets == {} and cloud.hosts == {}
     assert "kept (destroy_data=false): volume prisma-01-data, reserved IP" in destroyed.output
+    assert f"DNS record {DOMAIN}" in destroyed.output
     assert list(Path(user["PRISMA_BACKUP_DIR"]).glob(f"{NAME}/*.sql.gz"))  # final backup
     assert len(cloud.volumes) == 1 and len(cloud.reserved_ips) == 1
 
@@ -181,9 +187,7 @@ def test_the_data_survives_a_droplet_destroyed_and_created_again(cloud, user, st
 
 
 def test_destroy_data_deletes_volume_address_and_record(cloud, user):
-    result = harness.run_pyinfra(
-        "@local", "destroy.py", user, {"destroy_confirm": NAME, "destroy_data": True}
-    )
+    result = destroy(user, destroy_confirm=NAME, destroy_data=True)
     assert result.returncode == 0, result.output
     assert cloud.droplets == {} and cloud.volumes == {} and cloud.reserved_ips == {}
     assert [r for r in cloud.records["example.test"] if r["name"] == "api"] == []
