@@ -50,8 +50,8 @@ def user(cloud, ssh_key, tmp_path_factory):
 DECLARED = {"prisma_domain": DOMAIN, "do_tags": ["production"]}
 
 
-def provision(user, **data):
-    return harness.run_pyinfra("@local", "provision.py", user, {**DECLARED, **data})
+def provision(user, flags=("-y", "--json"), **data):
+    return harness.run_pyinfra("@local", "provision.py", user, {**DECLARED, **data}, flags=flags)
 
 
 def destroy(user, **data):
@@ -130,9 +130,10 @@ def test_from_nothing_to_a_healthy_stack(cloud, user, stand_in_images):
 def test_second_runs_write_nothing_and_change_nothing(cloud, user, stand_in_images):
     before = len(cloud.requests)
     cloud.rate_limited = 2  # the first two requests answer 429: waited out
-    again = provision(user)
+    again = provision(user, flags=("-y", "--json", "-vvv", "--debug"))
     assert again.returncode == 0, again.output
     assert again.total_changes == 0
+    assert TOKEN not in again.output
     assert cloud.writes(before) == []
     assert "rate limit" in again.output
     redeployed = deploy(cloud, user, stand_in_images)
