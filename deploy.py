@@ -11,6 +11,7 @@ from tasks.lock.operations import host_lock
 from tasks.plan import plan_deploy
 from tasks.proxy.deploy import configure_proxy, serve_https
 from tasks.stack.deploy import check_database_password, deploy_stack
+from tasks.volume.deploy import mount_data_volume
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
@@ -19,6 +20,7 @@ with refusal_stops_only_this_host():
         check_database_password(settings, plan.stack)
         install_docker(settings, plan.engine)
         configure_firewall(settings, plan.firewall)
+        mount_data_volume(settings, plan.volume)
         configure_proxy(settings, plan.proxy)
         deploy_stack(settings, plan.stack)
         serve_https(settings, plan.proxy)

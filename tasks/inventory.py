@@ -24,11 +24,14 @@ from typing import Any
 
 from pyinfra.api.exceptions import PyinfraError
 
-from tasks.secrets.store import secrets_root
+from tasks.cloud.api import Api, ApiError
+from tasks.cloud.reach import known_hosts_file, public_ipv4
 
 DEFAULT_TAG = "prisma"
 DEFAULT_SSH_USER = "root"
 DEFAULT_SSH_PORT = 22
+# Where DigitalOcean attaches a volume on a droplet, by the volume's name.
+VOLUME_DEVICE_PREFIX = "/dev/disk/by-id/scsi-0DO_Volume_"
 
 Host = tuple[str, dict[str, Any]]
 
@@ -40,9 +43,7 @@ class InventoryError(PyinfraError):
 def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
     """SSH settings shared by every host of this inventory."""
     user = environ.get("PRISMA_SSH_USER") or DEFAULT_SSH_USER
-    known_hosts = environ.get("PRISMA_SSH_KNOWN_HOSTS") or str(
-        secrets_root(environ) / "known_hosts"
-    )
+    known_hosts = known_hosts_file(environ)
     Path(known_hosts).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Path(known_hosts).touch(mode=0o600, exist_ok=True)
     ssh_port = _port(environ.get("PRISMA_SSH_PORT") or str(DEFAULT_SSH_PORT), "PRISMA_SSH_PORT")
@@ -92,20 +93,27 @@ def hosts_from_addresses(text: str) -> list[Host]:
     return hosts
 
 
-def _public_ipv4(droplet: Mapping[str, Any]) -> str | None:
-    for network in droplet.get("networks", {}).get("v4", []):
-        if network.get("type") == "public":
-            return network.get("ip_address")
+def data_device(droplet: Mapping[str, Any], volumes: list[Mapping[str, Any]]) -> str | None:
+    """The device of the droplet's own data volume (provision.py names it <droplet>-data),
+    as DigitalOcean attaches it, or None."""
+    for volume in volumes:
+        if volume.get("name") == f"{droplet['name']}-data" and droplet.get("id") in (
+            volume.get("droplet_ids") or []
+        ):
+            return f"{VOLUME_DEVICE_PREFIX}{volume['name']}"
     return None
 
 
-def hosts_from_droplets(droplets: list[Mapping[str, Any]]) -> list[Host]:
-    """Droplets as pyinfra hosts named after the droplet, reached on the public IPv4."""
+def hosts_from_droplets(
+    droplets: list[Mapping[str, Any]], volumes: list[Mapping[str, Any]] = ()
+) -> list[Host]:
+    """Droplets as pyinfra hosts named after the droplet, reached on the public IPv4; a
+    droplet with its data volume attached gets prisma_data_device."""
     hosts: list[Host] = []
     seen: set[str] = set()
     for droplet in droplets:
         name = droplet["name"]
-        address = _public_ipv4(droplet)
+        address = public_ipv4(droplet)
         if address is None:
             raise InventoryError(f"droplet {name} has no public IPv4 address to reach it on")
         if name in seen:
@@ -113,32 +121,34 @@ def hosts_from_droplets(droplets: list[Mapping[str, Any]]) -> list[Host]:
                 f"two droplets are named {name}; secrets are kept per name, rename one"
             )
         seen.add(name)
-        hosts.append((name, {"ssh_hostname": address, "droplet_id": droplet.get("id")}))
+        data = {"ssh_hostname": address, "droplet_id": droplet.get("id")}
+        device = data_device(droplet, volumes)
+        if device:
+            data["prisma_data_device"] = device
+        hosts.append((name, data))
     return hosts
 
 
-def list_droplets(token: str, tag: str, endpoint: str | None) -> list[dict]:
-    """Every droplet with the tag, across pages, through the official pydo client."""
-    from pydo import Client
-
-    client = Client(token=token, **({"endpoint": endpoint} if endpoint else {}))
-    droplets: list[dict] = []
-    page = 1
-    while True:
-        try:
-            response = client.droplets.list(tag_name=tag, per_page=200, page=page)
-        except Exception as error:  # the API client raises azure-core's HttpResponseError
-            # The message may carry request details; the token is never in them, but keep
-            # the error short and about what to check.
-            raise InventoryError(
-                f"DigitalOcean API: listing droplets tagged {tag!r} failed "
-                f"({type(error).__name__}: {getattr(error, 'reason', '') or 'see above'}); "
-                "check DIGITALOCEAN_TOKEN and the network"
-            ) from None
-        droplets.extend(response.get("droplets", []))
-        if not response.get("links", {}).get("pages", {}).get("next"):
-            return droplets
-        page += 1
+def list_droplets(environ: Mapping[str, str], tag: str) -> tuple[list[dict], list[dict]]:
+    """Every droplet with the tag, and every volume, across pages, through the official
+    pydo client (tasks.cloud.api: rate limits waited out, the token never printed)."""
+    try:
+        api = Api(environ)
+        client = api.client
+        droplets = api.all_pages(
+            f"droplets tagged {tag!r}",
+            "list droplets",
+            client.droplets.list,
+            "droplets",
+            tag_name=tag,
+        )
+        volumes = api.all_pages("volumes", "list volumes", client.volumes.list, "volumes")
+    except ApiError as error:
+        raise InventoryError(
+            f"listing droplets tagged {tag!r} failed ({error}); "
+            "check DIGITALOCEAN_TOKEN and the network"
+        ) from None
+    return droplets, volumes
 
 
 def droplet_inventory(environ: Mapping[str, str] = os.environ) -> list[Host]:
@@ -146,10 +156,10 @@ def droplet_inventory(environ: Mapping[str, str] = os.environ) -> list[Host]:
     token = environ.get("DIGITALOCEAN_TOKEN", "").strip()
     tag = environ.get("PRISMA_DO_TAG") or DEFAULT_TAG
     if token:
-        droplets = list_droplets(token, tag, environ.get("DIGITALOCEAN_API_ENDPOINT"))
+        droplets, volumes = list_droplets(environ, tag)
         if not droplets:
             raise InventoryError(f"no droplet is tagged {tag!r} (PRISMA_DO_TAG)")
-        hosts = hosts_from_droplets(droplets)
+        hosts = hosts_from_droplets(droplets, volumes)
     elif environ.get("PRISMA_HOSTS", "").strip():
         hosts = hosts_from_addresses(environ["PRISMA_HOSTS"])
     else:

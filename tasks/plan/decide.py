@@ -28,6 +28,8 @@ from tasks.stack.decide import (
 from tasks.stack.envfile import env_values, render_env
 from tasks.stack.facts import StackState
 from tasks.stack.secrets import stack_secrets
+from tasks.volume.decide import volume_problems
+from tasks.volume.facts import DataVolumeState
 from tasks.work import Work
 
 # The reading of the stack no longer holds once Docker changes under it.
@@ -40,10 +42,11 @@ class DeployPlan:
     firewall: Work[FirewallState, dict[str, str]]
     stack: Work[StackState, StackFilesWanted]
     proxy: Work[ProxyState, dict[str, str]]
+    volume: Work[DataVolumeState, None]
 
     @property
     def changes_anything(self) -> bool:
-        parts = (self.engine, self.firewall, self.stack, self.proxy)
+        parts = (self.engine, self.firewall, self.stack, self.proxy, self.volume)
         return any(work.needed for work in parts)
 
 
@@ -73,6 +76,7 @@ def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecre
         firewall=Work(found.firewall, firewall_files, tuple(firewall)),
         stack=Work(found.stack, stack_files, tuple(stack)),
         proxy=Work(found.proxy, wanted_proxy, tuple(proxy)),
+        volume=Work(found.volume, None, tuple(volume_problems(settings, found.volume))),
     )
 
 

@@ -19,6 +19,7 @@ from tasks.proxy.facts import Proxy, ProxyState
 from tasks.settings import Settings
 from tasks.stack.facts import ComposeProject, StackFiles, StackState
 from tasks.stack.layout import StackPaths
+from tasks.volume.facts import DataVolume, DataVolumeState
 
 
 @dataclass(frozen=True)
@@ -27,33 +28,43 @@ class WholeHostState:
     firewall: FirewallState = field(default_factory=FirewallState)
     stack: StackState = field(default_factory=StackState)
     proxy: ProxyState = field(default_factory=ProxyState)
+    volume: DataVolumeState = field(default_factory=DataVolumeState)
 
 
-def _part_facts(
-    paths: StackPaths, url: str, https: HttpsCheck | None = None
-) -> list[tuple[FactBase, dict[str, Any]]]:
+@dataclass(frozen=True)
+class PartArguments:
+    """What the parts' facts need to know beyond the stack's paths."""
+
+    url: str = ""
+    https: HttpsCheck | None = None
+    device: str = ""
+    mount: str = ""
+
+
+def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase, dict[str, Any]]]:
     """Each part's fact with its arguments, in the order WholeHost prints them."""
-    https = https or HttpsCheck("", "", "", "", 0, "", "", paths)
+    https = parts.https or HttpsCheck("", "", "", "", 0, "", "", paths)
     proxy = {"domain": https.domain, "url": https.url, "ca_file": https.ca_file}
+    volume = {"device": parts.device, "mount": parts.mount, "data_dir": paths.data_dir}
     return [
         (DockerEngine(), {}),
         (Firewall(), {}),
         (StackFiles(), {"paths": paths}),
         (ComposeProject(), {"paths": paths}),
-        (HttpBody(), {"url": url}),
+        (HttpBody(), {"url": parts.url}),
         (Proxy(), {"paths": paths, **proxy}),
+        (DataVolume(), volume),
     ]
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project, GET /status and the HTTPS proxy."""
+    stack's files, its Compose project, GET /status, the HTTPS proxy and the data volume."""
 
     @override
-    def command(self, paths: StackPaths, url: str, https: HttpsCheck | None = None) -> str:
-        return in_parallel(
-            [fact.command(**arguments) for fact, arguments in _part_facts(paths, url, https)]
-        )
+    def command(self, paths: StackPaths, parts: PartArguments) -> str:
+        facts = _part_facts(paths, parts)
+        return in_parallel([fact.command(**arguments) for fact, arguments in facts])
 
     @override
     @staticmethod
@@ -62,22 +73,24 @@ class WholeHost(FactBase[WholeHostState]):
 
     @override
     def process(self, output) -> WholeHostState:
-        facts = [fact for fact, _ in _part_facts(StackPaths("", ""), "")]
-        engine, firewall, files, project, status, proxy = (
+        facts = [fact for fact, _ in _part_facts(StackPaths("", ""), PartArguments())]
+        engine, firewall, files, project, status, proxy, volume = (
             fact.process(lines)
             for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
         )
-        return WholeHostState(engine, firewall, StackState(files, project, status), proxy)
+        stack = StackState(files, project, status)
+        return WholeHostState(engine, firewall, stack, proxy, volume)
 
 
 def read_host(settings: Settings) -> WholeHostState:
     """The whole host, read while the deploy is prepared; refuses (before anything
     changes) an OS this deploy cannot install Docker on."""
-    found = host.get_fact(
-        WholeHost,
-        paths=StackPaths.of(settings),
+    parts = PartArguments(
         url=settings.health_url,
         https=HttpsCheck.of(settings),
+        device=settings.prisma_data_device or "",
+        mount=settings.prisma_data_mount,
     )
+    found = host.get_fact(WholeHost, paths=StackPaths.of(settings), parts=parts)
     check_supported(found.engine.platform, settings.docker_source, settings.host_name)
     return found

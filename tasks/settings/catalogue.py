@@ -6,35 +6,20 @@ so a setting cannot exist in one place and be missing in the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from pyinfra.api import HiddenValue
 
 from tasks.settings import checks as check
-from tasks.settings.checks import Check
-
-_SETTING = "setting"
-
-
-@dataclass(frozen=True)
-class Setting:
-    default: Any
-    meaning: str
-    check: Check
-    secret: bool = False
-    name: str = ""
-
-
-def setting(default: Any, meaning: str, value_check: Check, *, secret: bool = False) -> Any:
-    """A field of Settings that is a setting (Settings is only built by load_settings,
-    which gives every field its value: the default here is documentation and fallback)."""
-    return field(metadata={_SETTING: Setting(default, meaning, value_check, secret)})
+from tasks.settings.droplets import SETTING_KEY as _SETTING
+from tasks.settings.droplets import DropletSettings, Setting, setting
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Validated settings of one host; attribute names are the setting names."""
+class Settings(DropletSettings):
+    """Validated settings of one host; attribute names are the setting names (the
+    DigitalOcean ones are inherited from DropletSettings)."""
 
     host_name: str
 
@@ -146,7 +131,9 @@ class Settings:
         None,
         "Serve Prisma as https://<domain> only, through a proxy (Caddy) with certificates from "
         "prisma_acme_ca; the Prisma port is then published on 127.0.0.1 only. None: plain HTTP "
-        "on the Prisma port (a warning on remote hosts).",
+        "on the Prisma port (a warning on remote hosts). provision.py adds an A record at the "
+        "reserved IP in the DigitalOcean-managed domain it ends with (several droplets: "
+        "<droplet>.<domain>).",
         check.optional(check.dns_name),
     )
     prisma_acme_email: str | None = setting(
@@ -269,9 +256,11 @@ class Settings:
         return f"http://{address}:{self.prisma_port}/status"
 
 
+_INHERITED = {spec.name for spec in fields(DropletSettings)}
 SETTINGS: tuple[Setting, ...] = tuple(
     replace(spec.metadata[_SETTING], name=spec.name)
-    for spec in fields(Settings)
+    # This file's settings first, then the DigitalOcean ones.
+    for spec in sorted(fields(Settings), key=lambda spec: spec.name in _INHERITED)
     if _SETTING in spec.metadata
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}

@@ -13,7 +13,17 @@ from typing import Any
 from tasks.errors import HostRefused
 from tasks.settings.catalogue import SETTINGS_BY_NAME, Settings
 
-OUR_PREFIXES = ("docker_", "prisma_", "nuke_", "backup_", "restore_", "logs_", "status_")
+OUR_PREFIXES = (
+    "docker_",
+    "prisma_",
+    "nuke_",
+    "backup_",
+    "restore_",
+    "logs_",
+    "status_",
+    "do_",
+    "destroy_",
+)
 
 
 class SettingsError(HostRefused):

@@ -19,6 +19,7 @@ from tasks.stack.layout import (
     DB_CONTAINER,
     DB_PORT_IN_NETWORK,
     DB_SERVICE,
+    DB_VOLUME_NAME,
     PRISMA_SERVICE,
     PROXY_CONFIG_NAME,
     PROXY_CONFIG_VOLUME_NAME,
@@ -62,6 +63,14 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     if settings.prisma_db_debug_port is not None:
         # Opt-in debug mapping of the seed's "3366:3306", bound to loopback only.
         database["ports"] = [f"127.0.0.1:{settings.prisma_db_debug_port}:{DB_PORT_IN_NETWORK}"]
+    data_dir = StackPaths.of(settings).data_dir
+    if data_dir:
+        # The named volume stays (nuke.py, backups and checks know it), bound to the
+        # mounted data volume's directory instead of Docker's own storage.
+        document["volumes"][DB_VOLUME_NAME] = {
+            "driver": "local",
+            "driver_opts": {"type": "none", "o": "bind", "device": _literal(data_dir)},
+        }
     server = document["services"][PRISMA_SERVICE]
     server["image"] = _literal(settings.prisma_image)
     server["ports"] = [_published(settings.prisma_bind_address, settings.prisma_port)]

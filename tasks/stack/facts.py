@@ -43,6 +43,13 @@ class StackFilesState:
         return current.exists and recorded is not None and current.sha256 != recorded
 
 
+def _data_dir_used(paths: StackPaths) -> str:
+    """On a data volume, database files there count as the volume (a re-created droplet)."""
+    if not paths.data_dir:
+        return ""
+    return f'[ -n "$(ls -A {shlex.quote(paths.data_dir)} 2>/dev/null)" ] || '
+
+
 def stack_files_probe(paths: StackPaths) -> str:
     """Tagged lines: `path` per file, `entry` per name in the directory, `recorded`,
     `db-fingerprint` (present) and `volume` (Docker lists it, or its directory exists:
@@ -52,7 +59,7 @@ def stack_files_probe(paths: StackPaths) -> str:
         + f"; ls -A {shlex.quote(paths.directory)} 2>/dev/null | sed 's/^/entry /'"
         + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
         + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] && echo db-fingerprint"
-        + f"; {{ [ -d {shlex.quote(paths.db_volume_dir)} ] || "
+        + f"; {{ [ -d {shlex.quote(paths.db_volume_dir)} ] || {_data_dir_used(paths)}"
         f"[ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
         f'http://localhost/volumes/{paths.db_volume})" = 200 ]; }} && echo volume; true'
     )

@@ -58,11 +58,18 @@ class StackPaths:
     directory: str
     project: str
     docker_data_root: str = DEFAULT_DOCKER_DATA_ROOT
+    # The database's files on a mounted data volume (prisma_data_device); "": a Docker volume
+    data_dir: str = ""
 
     @classmethod
     def of(cls, settings: Settings) -> StackPaths:
         data_root = settings.docker_daemon_options.get("data-root", DEFAULT_DOCKER_DATA_ROOT)
-        return cls(settings.prisma_stack_dir, settings.prisma_project_name, data_root)
+        return cls(
+            settings.prisma_stack_dir,
+            settings.prisma_project_name,
+            data_root,
+            settings.database_dir,
+        )
 
     @property
     def compose_file(self) -> str:

@@ -229,6 +229,8 @@ def stack_reset(paths: StackPaths):
     yield commands.compose(paths, "down --remove-orphans")
     # The database's volume only: the proxy's keeps its certificates (the CA's rate limits).
     yield StringCommand("docker", "volume", "rm", "--force", shlex.quote(paths.db_volume))
+    if paths.data_dir:  # Docker's volume is only bound there: empty the directory itself
+        yield f"find {shlex.quote(paths.data_dir)} -mindepth 1 -delete"
     yield commands.compose_up(paths)
 
 

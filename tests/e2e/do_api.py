@@ -1,5 +1,6 @@
 """
-A local stand-in of the DigitalOcean API's droplet listing (GET /v2/droplets), served
+A local stand-in of the DigitalOcean API's droplet listing (GET /v2/droplets; GET
+/v2/volumes answers an empty list), served
 over HTTPS on 127.0.0.1 with a throw-away certificate, so `inventories/do.py` runs its
 real pydo code path. It answers with the documented response shape and records what it
 was asked (path, query, Authorization header) for the tests to check.
@@ -123,6 +124,8 @@ class DropletApi:
                     return self._json(
                         401, {"id": "unauthorized", "message": "Unable to authenticate you."}
                     )
+                if parsed.path == "/v2/volumes":  # the inventory looks for data volumes
+                    return self._json(200, {"volumes": [], "links": {}, "meta": {"total": 0}})
                 if parsed.path != "/v2/droplets":
                     return self._json(404, {"id": "not_found", "message": "not found"})
                 return self._json(200, api.page(query))

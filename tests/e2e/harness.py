@@ -359,6 +359,8 @@ def start_test_host(
     prefix: str = "prisma-e2e",
     image: str = HOST_IMAGE,
     docker_volume_from: str | None = None,
+    ssh_port: int | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> TestHost:
     """Start a fresh Debian host (13 unless another image) with the flags this machine
     needs (see test-hosts.md); `docker_volume_from`: a copy of that volume as its
@@ -368,7 +370,7 @@ def start_test_host(
         copy_volume(docker_volume_from, f"{name}-docker")
     host = TestHost(
         name=name,
-        ssh_port=free_port(),
+        ssh_port=ssh_port or free_port(),
         registry_port=free_port(),
         published={port: free_port() for port in publish},
     )
@@ -405,6 +407,7 @@ def start_test_host(
         "-v",
         f"{name}-docker:/var/lib/docker",
         *port_flags,
+        *extra_args,
         image,
         "/sbin/init",
     )

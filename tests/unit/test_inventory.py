@@ -88,3 +88,17 @@ def test_an_empty_token_counts_as_none(tmp_path):
     )
     assert [name for name, _ in hosts] == ["h1"]
     assert hosts[0][1]["prisma_firewall"] is True
+
+
+def test_a_droplet_with_its_data_volume_gets_the_device_path():
+    droplet = {
+        "id": 7,
+        "name": "prisma-01",
+        "networks": {"v4": [{"ip_address": "203.0.113.5", "type": "public"}]},
+    }
+    ours = {"name": "prisma-01-data", "droplet_ids": [7]}
+    elsewhere = {"name": "prisma-01-data", "droplet_ids": [8]}
+    ((_, data),) = hosts_from_droplets([droplet], [ours])
+    assert data["prisma_data_device"] == "/dev/disk/by-id/scsi-0DO_Volume_prisma-01-data"
+    ((_, data),) = hosts_from_droplets([droplet], [elsewhere, {"name": "x", "droplet_ids": [7]}])
+    assert "prisma_data_device" not in data

@@ -9,7 +9,7 @@ from tasks.engine.packages import Platform
 from tasks.firewall.facts import FirewallState
 from tasks.plan import decide_deploy
 from tasks.plan.decide import refuse_unfit_host
-from tasks.plan.read import WholeHost, WholeHostState
+from tasks.plan.read import PartArguments, WholeHost, WholeHostState
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import load_settings
 from tasks.stack.layout import StackPaths
@@ -35,8 +35,9 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
 
 def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
-    command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), url="http://x/status")
-    assert command.count("2>/dev/null & ") == 6 and "& wait;" in command
+    parts = PartArguments(url="http://x/status")
+    command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
+    assert command.count("2>/dev/null & ") == 7 and "& wait;" in command
     found = fact.process(
         [
             "--- probe",
@@ -55,6 +56,7 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "--- probe",
             "path /opt/prisma/proxy directory 755 root root -",
             "resolves 203.0.113.7",
+            "--- probe",
         ]
     )
     assert found.proxy.resolved == ("203.0.113.7",)

@@ -1,0 +1,189 @@
+"""What must change on DigitalOcean, decided from the declared and the found account
+(pure). Every resource is looked for first; only what is missing or differs becomes a
+Change. What cannot change in place is refused with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tasks.cloud.read import AccountState
+from tasks.cloud.wanted import AccountWanted, DropletWanted
+from tasks.errors import HostRefused
+
+
+class CannotChange(HostRefused):
+    """The declared state cannot be reached in place: the message says why."""
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # an executor of tasks/cloud/execute.py
+    target: str  # the resource's name
+    summary: str  # what the change does, for people
+
+
+@dataclass(frozen=True)
+class CloudPlan:
+    changes: tuple[Change, ...] = ()
+    notes: tuple[str, ...] = ()  # differences left alone, said as warnings
+    new_droplets: frozenset[str] = field(default_factory=frozenset)
+
+
+def _normalised(rules: list[dict], side: str) -> tuple:
+    out = []
+    for rule in rules or []:
+        ports = str(rule.get("ports") or "0")
+        addresses = tuple(sorted((rule.get(side) or {}).get("addresses") or []))
+        out.append((rule["protocol"], "0" if ports == "all" else ports, addresses))
+    return tuple(sorted(out))
+
+
+def firewall_differs(wanted: AccountWanted, found: dict) -> bool:
+    want_in = tuple(sorted((p, ports, tuple(sorted(a))) for p, ports, a in wanted.inbound))
+    want_out = tuple(sorted((p, ports, tuple(sorted(a))) for p, ports, a in wanted.outbound))
+    return (
+        _normalised(found.get("inbound_rules"), "sources") != want_in
+        or _normalised(found.get("outbound_rules"), "destinations") != want_out
+        or wanted.tag not in (found.get("tags") or [])
+    )
+
+
+def _account_changes(wanted: AccountWanted, found: AccountState) -> list[Change]:
+    changes = []
+    if found.key is None:
+        changes.append(
+            Change("ssh_key", wanted.key.name, f"register the SSH key {wanted.key.fingerprint}")
+        )
+    changes += [
+        Change("tag", tag, f"create the tag {tag}") for tag in wanted.tags if tag not in found.tags
+    ]
+    return changes
+
+
+def _existing_droplet(
+    wanted: AccountWanted, found: AccountState, droplet: dict, resize_consent: str | None
+) -> tuple[list[Change], list[str]]:
+    name = droplet["name"]
+    if droplet["region"]["slug"] != wanted.region:
+        raise CannotChange(
+            f"droplet {name} is in {droplet['region']['slug']}, do_region says {wanted.region}: "
+            "a droplet cannot move; destroy it (destroy.py) and provision again"
+        )
+    changes: list[Change] = []
+    notes: list[str] = []
+    if droplet.get("size_slug") != wanted.size:
+        size = found.sizes[wanted.size]
+        if size.get("disk", 0) < droplet.get("disk", 0):
+            raise CannotChange(
+                f"droplet {name} has a {droplet['disk']} GB disk, {wanted.size} only "
+                f"{size['disk']} GB: a disk cannot shrink"
+            )
+        if resize_consent != name:
+            raise CannotChange(
+                f"droplet {name} is {droplet.get('size_slug')}, do_size says {wanted.size}: "
+                "resizing powers it off for minutes. To go ahead, run again with "
+                f"--data do_resize_confirm={name}"
+            )
+        changes.append(
+            Change("resize", name, f"power off {name}, resize to {wanted.size}, power on")
+        )
+    missing = [tag for tag in wanted.tags if tag not in (droplet.get("tags") or [])]
+    if missing:
+        changes.append(Change("droplet_tags", name, f"tag {name} with {', '.join(missing)}"))
+    if (droplet.get("image") or {}).get("slug") not in (None, wanted.image):
+        notes.append(
+            f"droplet {name} runs {droplet['image'].get('slug')}: do_image applies to new droplets"
+        )
+    return changes, notes
+
+
+def _volume(wanted: AccountWanted, found: AccountState, want: DropletWanted) -> list[Change]:
+    volume = found.volumes.get(want.volume)
+    if volume is None:
+        return [
+            Change(
+                "volume", want.volume, f"create the {wanted.volume_size} GiB volume {want.volume}"
+            )
+        ]
+    if volume.get("size_gigabytes", 0) > wanted.volume_size:
+        raise CannotChange(
+            f"volume {want.volume} has {volume['size_gigabytes']} GiB, do_volume_size says "
+            f"{wanted.volume_size}: a volume cannot shrink"
+        )
+    droplet = found.droplets.get(want.name)
+    attached = volume.get("droplet_ids") or []
+    if droplet is not None and droplet["id"] not in attached:
+        if attached:
+            raise CannotChange(
+                f"volume {want.volume} is attached to another droplet ({attached[0]})"
+            )
+        return [Change("attach", want.volume, f"attach {want.volume} to {want.name}")]
+    return []
+
+
+def _address(found: AccountState, want: DropletWanted, kept: dict[str, str]) -> list[Change]:
+    droplet = found.droplets.get(want.name)
+    if droplet is not None and found.reserved_ip_of(droplet["id"]) is not None:
+        return []
+    address = kept.get(want.name)
+    free = {ip["ip"] for ip in found.reserved_ips if not ip.get("droplet")}
+    if address in free:
+        return [
+            Change("assign_ip", want.name, f"assign the kept reserved IP {address} to {want.name}")
+        ]
+    return [Change("reserved_ip", want.name, f"reserve an IP for {want.name}")]
+
+
+def _record(found: AccountState, want: DropletWanted, new_address: bool) -> list[Change]:
+    if want.dns_name is None:
+        return []
+    record = found.records.get(want.dns_name)
+    droplet = found.droplets.get(want.name)
+    ip = found.reserved_ip_of(droplet["id"]) if droplet else None
+    if record is None:
+        return [Change("record", want.name, f"add the A record {want.dns_name}")]
+    if new_address or ip is None or record.get("data") != ip["ip"]:
+        return [
+            Change(
+                "record_update", want.name, f"point {want.dns_name} at {want.name}'s reserved IP"
+            )
+        ]
+    return []
+
+
+def plan_account(
+    wanted: AccountWanted, found: AccountState, kept_ips: dict[str, str], resize_consent: str | None
+) -> CloudPlan:
+    """Pure: the changes that take the found account to the declared one, in order."""
+    changes = _account_changes(wanted, found)
+    notes: list[str] = []
+    new: set[str] = set()
+    for want in wanted.droplets:
+        changes += _volume(wanted, found, want)
+        droplet = found.droplets.get(want.name)
+        if droplet is None:
+            new.add(want.name)
+            changes.append(Change("droplet", want.name, f"create the droplet {want.name}"))
+        else:
+            more, said = _existing_droplet(wanted, found, droplet, resize_consent)
+            changes += more
+            notes += said
+        address = _address(found, want, kept_ips)
+        changes += address + _record(found, want, bool(address))
+    if found.firewall is None:
+        changes.append(
+            Change(
+                "firewall",
+                wanted.firewall_name,
+                f"create the Cloud Firewall {wanted.firewall_name}",
+            )
+        )
+    elif firewall_differs(wanted, found.firewall):
+        changes.append(
+            Change(
+                "firewall_update",
+                wanted.firewall_name,
+                f"update the rules of {wanted.firewall_name}",
+            )
+        )
+    return CloudPlan(tuple(changes), tuple(notes), frozenset(new))

@@ -1,0 +1,137 @@
+"""Reaching droplets over SSH from this machine: the key provision.py registers, the
+known-hosts file the project keeps (inventories/do.py checks the same one), and the wait
+until a droplet answers SSH with the key, recording its host key on first contact."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.errors import HostRefused
+from tasks.secrets.store import secrets_root
+
+DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
+RETRY_SECONDS = 3
+
+
+def known_hosts_file(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("PRISMA_SSH_KNOWN_HOSTS") or str(secrets_root(environ) / "known_hosts")
+
+
+def public_key_file(configured: str | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """do_ssh_public_key, else PRISMA_SSH_KEY's .pub, else the first ~/.ssh/id_*.pub."""
+    if configured:
+        candidates = [Path(configured).expanduser()]
+    elif environ.get("PRISMA_SSH_KEY"):
+        candidates = [Path(environ["PRISMA_SSH_KEY"] + ".pub")]
+    else:
+        candidates = [Path(f"~/.ssh/{name}.pub").expanduser() for name in DEFAULT_KEYS]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise HostRefused(
+        "no SSH public key to put on droplets: looked for "
+        + ", ".join(str(c) for c in candidates)
+        + "; set do_ssh_public_key or PRISMA_SSH_KEY, or run ssh-keygen -t ed25519"
+    )
+
+
+@dataclass(frozen=True)
+class SshAccess:
+    user: str
+    port: int
+    private_key: str
+    known_hosts: str
+
+    def host_id(self, address: str) -> str:
+        return address if self.port == 22 else f"[{address}]:{self.port}"
+
+    def knows(self, address: str) -> bool:
+        import paramiko
+
+        keys = paramiko.HostKeys()
+        if Path(self.known_hosts).exists():
+            keys.load(self.known_hosts)
+        return keys.lookup(self.host_id(address)) is not None
+
+
+def ssh_access(public_key: Path, environ: Mapping[str, str] = os.environ) -> SshAccess:
+    port = environ.get("PRISMA_SSH_PORT") or "22"
+    return SshAccess(
+        user=environ.get("PRISMA_SSH_USER") or "root",
+        port=int(port) if port.isdigit() else 22,
+        private_key=str(public_key.with_suffix("")),
+        known_hosts=known_hosts_file(environ),
+    )
+
+
+def public_ipv4(droplet: Mapping) -> str | None:
+    for network in (droplet.get("networks") or {}).get("v4", []):
+        if network.get("type") == "public":
+            return network.get("ip_address")
+    return None
+
+
+def _forget(access: SshAccess, address: str) -> None:
+    """A droplet created by this run: an old key at its address belonged to another."""
+    import paramiko
+
+    keys = paramiko.HostKeys()
+    if Path(access.known_hosts).exists():
+        keys.load(access.known_hosts)
+        if keys.lookup(access.host_id(address)) is not None:
+            del keys[access.host_id(address)]
+            keys.save(access.known_hosts)
+
+
+def _connect_once(access: SshAccess, address: str) -> None:
+    import paramiko
+
+    client = paramiko.SSHClient()
+    Path(access.known_hosts).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    Path(access.known_hosts).touch(mode=0o600, exist_ok=True)
+    client.load_host_keys(access.known_hosts)
+    # First contact records the key; a known key that changed stops (BadHostKeyException).
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    try:
+        client.connect(
+            address,
+            port=access.port,
+            username=access.user,
+            key_filename=access.private_key,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=10,
+            banner_timeout=10,
+        )
+        client.exec_command("true", timeout=10)[1].channel.recv_exit_status()
+    finally:
+        client.close()
+
+
+def wait_for_ssh(access: SshAccess, name: str, address: str, fresh: bool, timeout: int) -> None:
+    """Until the droplet answers SSH with the key; its host key is then in known_hosts."""
+    import paramiko
+
+    if fresh:
+        _forget(access, address)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _connect_once(access, address)
+        except paramiko.BadHostKeyException:
+            raise HostRefused(
+                f"droplet {name} at {access.host_id(address)} answers with another host key "
+                f"than {access.known_hosts} has: if it was rebuilt, remove the old key "
+                f"(ssh-keygen -f {access.known_hosts} -R '{access.host_id(address)}')"
+            ) from None
+        except (OSError, paramiko.SSHException) as error:
+            if time.monotonic() > deadline:
+                raise HostRefused(
+                    f"droplet {name} did not answer SSH on {access.host_id(address)} with "
+                    f"{access.private_key} within {timeout}s ({type(error).__name__})"
+                ) from None
+            time.sleep(RETRY_SECONDS)
