@@ -16,6 +16,7 @@ import yaml
 from tasks.project import FILES_DIR
 from tasks.settings import Settings
 from tasks.stack.layout import DB_CONTAINER, DB_PORT_IN_NETWORK, DB_SERVICE, PRISMA_SERVICE
+from tasks.stack.memory import DATABASE_MEMORY, compose_size, server_memory_limit
 
 BASE_FILE = FILES_DIR / "docker-compose.yml"
 HEADER = (
@@ -42,6 +43,7 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     database = document["services"][DB_SERVICE]
     database["image"] = _literal(settings.prisma_db_image)
     database["container_name"] = DB_CONTAINER
+    database["mem_limit"] = compose_size(DATABASE_MEMORY)
     database["command"] = [
         _MAX_CONNECTIONS + str(settings.prisma_db_max_connections)
         if argument.startswith(_MAX_CONNECTIONS)
@@ -55,6 +57,7 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     server["image"] = _literal(settings.prisma_image)
     server["ports"] = [_published(settings.prisma_bind_address, settings.prisma_port)]
     server["environment"]["JAVA_OPTS"] = _literal(f"-Xmx{settings.prisma_java_heap}")
+    server["mem_limit"] = compose_size(server_memory_limit(settings))
     return document
 
 

@@ -15,6 +15,9 @@ DB_CONTAINER = DB_SERVICE
 DB_ROOT_USER = "root"
 DB_PORT_IN_NETWORK = 3306
 DB_VOLUME_NAME = "db-persistence"
+# Prisma 1.0 creates its internal schema under this fixed name and reads it through
+# SQL_INTERNAL_DATABASE: the two must agree (InternalDatabaseSchema.scala).
+INTERNAL_DATABASE = "graphcool"
 
 DEFAULT_DOCKER_DATA_ROOT = "/var/lib/docker"
 COMPOSE_FILE_NAME = "docker-compose.yml"

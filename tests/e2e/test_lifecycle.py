@@ -83,7 +83,7 @@ def test_logs_show_both_services_with_the_host_name(deployed):
     assert result.returncode == 0, result.output
     lines = [line for line in result.stderr.splitlines() if f"[{deployed.host.address}]" in line]
     assert any("prisma-db" in line and "ready for connections" in line for line in lines)
-    assert any("prisma-database" in line and "listening on 4466" in line for line in lines)
+    assert any("prisma-database" in line and "Server running on :4466" in line for line in lines)
 
     only_db = run(deployed, "logs.py", flags=("-y",), logs_service="prisma-db", logs_lines=5)
     assert "prisma-database-1" not in only_db.stderr

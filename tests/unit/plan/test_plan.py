@@ -71,7 +71,7 @@ def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
     small = WholeHostState(
         engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=2 * 1024**3)
     )
-    with pytest.raises(HostRefused, match=r"'prisma_java_heap' is 4G .* more than this host's"):
+    with pytest.raises(HostRefused, match=r"'prisma_java_heap' is 4G: the stack needs 4.88 GiB"):
         refuse_unfit_host(settings, small)
     big = WholeHostState(
         engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=8 * 1024**3)
