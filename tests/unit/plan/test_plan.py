@@ -77,3 +77,65 @@ def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
         engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=8 * 1024**3)
     )
     refuse_unfit_host(settings, big)
+
+
+def _converged_engine(settings) -> DockerEngineState:
+    from tasks.engine.config_files import DAEMON_JSON, daemon_config
+    from tasks.host.paths import PathState, sha256_text
+
+    installed = {name: ["1"] for name in ("ca-certificates", "curl", "docker.io", "docker-compose")}
+    daemon = PathState("file", 644, "root", "root", sha256_text(daemon_config(settings)))
+    return DockerEngineState(
+        Platform("debian", "13", "trixie"),
+        "amd64",
+        installed,
+        {DAEMON_JSON: daemon},
+        systemd=True,
+        enabled=True,
+        active=True,
+        memory_bytes=8 * 1024**3,
+    )
+
+
+def test_with_docker_in_place_the_stack_is_compared_and_each_part_gets_its_reading():
+    from tasks.engine.decide import engine_problems
+    from tasks.firewall.files import wanted_files
+    from tasks.stack.compose_file import render_compose_file
+    from tasks.stack.decide import RECORD
+    from tasks.stack.envfile import env_values, render_env
+
+    for firewall in (False, True):
+        settings = load_settings("h", {"docker_source": "distro", "prisma_firewall": firewall})
+        found = WholeHostState(
+            engine=_converged_engine(settings), firewall=FirewallState(systemd=True)
+        )
+        assert engine_problems(found.engine, settings) == []
+        plan = decide_deploy(settings, found, SECRETS)
+        assert plan.engine.found is found.engine and plan.engine.wanted is None
+        assert not plan.engine.needed
+        assert plan.firewall.found is found.firewall
+        assert plan.firewall.wanted == (wanted_files(settings) if firewall else {})
+        assert plan.stack.found is found.stack
+        assert plan.stack.problems[0] == "/opt/prisma: not a 0700 directory of root's"
+        assert "the stack has not been deployed yet" in plan.stack.problems
+        wanted = plan.stack.wanted
+        assert wanted.compose_file == render_compose_file(settings)
+        assert wanted.env_file.unmask() == render_env(env_values(settings, SECRETS))
+        assert wanted.db_password is SECRETS.db_password
+        assert wanted.password_check == RECORD
+        assert plan.changes_anything
+
+
+def test_nothing_to_do_is_no_work_anywhere():
+    from dataclasses import replace
+
+    from tasks.work import Work
+
+    settings = load_settings("h", {"docker_source": "distro"})
+    plan = decide_deploy(settings, WholeHostState(engine=_converged_engine(settings)), SECRETS)
+    quiet = replace(
+        plan,
+        stack=Work(plan.stack.found, plan.stack.wanted, ()),
+        firewall=Work(plan.firewall.found, {}, ()),
+    )
+    assert not quiet.changes_anything
