@@ -498,7 +498,7 @@ def another_machine(directory: Path, name: str = "other-box") -> tuple[str, ...]
     (a UTS namespace) and its own /etc/machine-id (a mount namespace)."""
     machine_id = directory / f"{name}-machine-id"
     machine_id.write_text(uuid.uuid4().hex + "\n")
-    script = 'hostname "$0" && mount --bind "$1" /etc/machine-id && shift 2 && exec "$@"'
+    script = 'hostname "$0" && mount --bind "$1" /etc/machine-id && shift && exec "$@"'
     return ("unshare", "--uts", "--mount", "sh", "-c", script, name, str(machine_id))
 
 
