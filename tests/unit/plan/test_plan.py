@@ -139,3 +139,36 @@ def test_nothing_to_do_is_no_work_anywhere():
         firewall=Work(plan.firewall.found, {}, ()),
     )
     assert not quiet.changes_anything
+
+
+def test_plan_deploy_reads_the_host_once_refuses_unfit_hosts_and_keeps_new_secrets(
+    tmp_path, monkeypatch
+):
+    import pytest
+    from pyinfra.context import ctx_host, ctx_state
+
+    from tasks.errors import HostRefused
+    from tasks.plan.decide import plan_deploy
+    from tasks.redaction import UNMASKED_VARIABLE
+    from tests.unit.fake_host import FakeFacts, fake_state
+
+    monkeypatch.setenv("PRISMA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv(UNMASKED_VARIABLE, "1")  # no stream wrapping inside the test run
+    settings = load_settings("testhost", {"docker_source": "distro"})
+    asked = []
+
+    def whole_host(**kwargs):
+        asked.append(kwargs)
+        return WholeHostState(engine=_converged_engine(settings))
+
+    small = load_settings("testhost", {"docker_source": "distro", "prisma_java_heap": "9G"})
+    with fake_state(FakeFacts({WholeHost: whole_host})) as (state, host):  # noqa: SIM117
+        with ctx_state.use(state), ctx_host.use(host):
+            plan = plan_deploy(settings)
+            with pytest.raises(HostRefused, match="'prisma_java_heap' is 9G"):
+                plan_deploy(small)
+    assert asked[0] == {"paths": StackPaths("/opt/prisma", "prisma"), "url": settings.health_url}
+    assert plan.engine.found == _converged_engine(settings)
+    stored = (tmp_path / "testhost" / "db_password").read_text()
+    assert plan.stack.wanted.db_password.unmask() == stored
+    assert f'SQL_CLIENT_PASSWORD="{stored}"' in plan.stack.wanted.env_file.unmask()
