@@ -135,3 +135,58 @@ def test_the_compose_file_is_block_style_in_the_bases_order_on_long_lines():
     sql_mode = next(line for line in text.splitlines() if "--sql-mode=" in line)
     assert sql_mode.endswith("POSTGRESQL,TRADITIONAL")
     assert yaml.safe_load(text)["services"]["prisma-db"]["command"][2] == sql_mode[6:]
+
+
+def test_the_database_service_has_exactly_the_keys_compose_knows():
+    database = compose_document(load_settings("h", {}))["services"]["prisma-db"]
+    assert set(database) == {
+        "image", "container_name", "mem_limit", "networks", "restart", "command",
+        "environment", "volumes", "healthcheck",
+    }  # fmt: skip
+    assert database["container_name"] == "prisma-db"
+
+
+def test_long_values_stay_on_one_line():
+    text = render_compose_file(load_settings("h", {}))
+    (line,) = [line for line in text.splitlines() if "MYSQL_PWD=" in line]
+    assert line.rstrip().endswith("--silent >/dev/null")
+
+
+def test_a_plan_with_a_fingerprint_checks_the_password_only_when_env_changes():
+    from tasks.host.paths import PathState, sha256_text
+    from tasks.plan import decide_deploy
+    from tasks.stack.decide import VERIFY
+    from tasks.stack.envfile import render_env
+    from tests.unit.plan.test_plan import _converged_engine
+
+    settings = load_settings("h", {"docker_source": "distro"})
+    env_file = render_env(env_values(settings, SECRETS))
+    for content, check in ((env_file, None), ("old", VERIFY)):
+        env = PathState("file", 600, "root", "root", sha256_text(content))
+        files = StackFilesState({"/opt/prisma/.env": env}, volume=True, has_fingerprint=True)
+        found = WholeHostState(engine=_converged_engine(settings), stack=StackState(files=files))
+        assert decide_deploy(settings, found, SECRETS).stack.wanted.password_check == check
+
+
+def test_plan_deploy_uses_the_stack_files_it_read_to_refuse_generating_secrets(
+    tmp_path, monkeypatch
+):
+    from pyinfra.context import ctx_host, ctx_state
+
+    from tasks.plan.decide import plan_deploy
+    from tasks.plan.read import WholeHost
+    from tasks.redaction import UNMASKED_VARIABLE
+    from tasks.secrets.resolve import SecretsError
+    from tests.unit.fake_host import FakeFacts, fake_state
+    from tests.unit.plan.test_plan import _converged_engine
+
+    monkeypatch.setenv("PRISMA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv(UNMASKED_VARIABLE, "1")
+    settings = load_settings("testhost", {"docker_source": "distro"})
+    # The whole-host reading shows a data volume; a separate StackFiles reading would not.
+    found = WholeHostState(
+        engine=_converged_engine(settings), stack=StackState(files=StackFilesState(volume=True))
+    )
+    with fake_state(FakeFacts({WholeHost: found})) as (state, host):  # noqa: SIM117
+        with ctx_state.use(state), ctx_host.use(host), pytest.raises(SecretsError):
+            plan_deploy(settings)
