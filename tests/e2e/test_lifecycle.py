@@ -216,7 +216,7 @@ def test_restore_brings_the_same_row_counts_back(deployed):
 
 def host_snapshot(deployed) -> tuple[str, str, int, str]:
     """What a restore would change: the uploaded files, the data, the lock."""
-    backups = deployed.host.exec("ls -la --time-style=+%s /opt/prisma/backups").stdout
+    backups = deployed.host.exec("ls -la --time-style=+%s /opt/prisma/backups 2>&1 || true").stdout
     lock = deployed.host.exec(f"ls {LOCK} 2>&1 || true").stdout
     database = deployed.container_id("prisma-db")
     return backups, lock, row_count(deployed, "Kept"), database
