@@ -4,6 +4,7 @@ Install Docker, upload the stack and its secrets, converge it, wait until Prisma
 """
 
 from tasks.actions.preflight import prepare_host
+from tasks.cluster.deploy import keep_cluster_entry
 from tasks.engine.deploy import install_docker
 from tasks.errors import refusal_stops_only_this_host
 from tasks.firewall.deploy import configure_firewall
@@ -24,3 +25,4 @@ with refusal_stops_only_this_host():
         configure_proxy(settings, plan.proxy)
         deploy_stack(settings, plan.stack)
         serve_https(settings, plan.proxy)
+    keep_cluster_entry(settings)

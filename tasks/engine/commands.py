@@ -1,4 +1,5 @@
-"""Pure command builders of the engine part: who holds apt's locks, and waiting for them."""
+"""Pure command builders of the engine part: who holds apt's locks, waiting for them, and
+the swap file."""
 
 from __future__ import annotations
 
@@ -42,3 +43,34 @@ def wait_for_apt_locks(timeout_seconds: int) -> str:
 def apt_lock_wait_option(timeout_seconds: int) -> str:
     """apt's own wait for its lock: covers a lock taken between apt_is_free and apt."""
     return f"-o DPkg::Lock::Timeout={int(timeout_seconds)}"
+
+
+# The swap file prisma_swap_size makes: a name of its own, so a swap file the host
+# already has is never touched.
+SWAP_FILE = "/prisma-deploy.swap"
+
+
+def make_swap_file(size: str) -> str:
+    """(Re)create SWAP_FILE of `size` ('1G', '512M'): private from its first byte, in use,
+    and in /etc/fstab so it is used again after a reboot."""
+    megabytes = size_mib(size)
+    return (
+        f"swapoff {SWAP_FILE} 2>/dev/null; rm -f {SWAP_FILE}; "
+        f"(umask 077 && (fallocate -l {megabytes}M {SWAP_FILE} "
+        f"|| dd if=/dev/zero of={SWAP_FILE} bs=1M count={megabytes} status=none)) "
+        f"&& chmod 600 {SWAP_FILE} && mkswap {SWAP_FILE} >/dev/null && swapon {SWAP_FILE} "
+        f"&& (grep -qs '^{SWAP_FILE} ' /etc/fstab "
+        f"|| echo '{SWAP_FILE} none swap sw 0 0' >> /etc/fstab)"
+    )
+
+
+def remove_swap_file() -> str:
+    return (
+        f"swapoff {SWAP_FILE} 2>/dev/null; rm -f {SWAP_FILE}; "
+        f"sed -i '\\#^{SWAP_FILE} #d' /etc/fstab"
+    )
+
+
+def size_mib(size: str) -> int:
+    """'1G' -> 1024, '512M' -> 512 (the sizes prisma_swap_size takes)."""
+    return int(size[:-1]) * (1024 if size.endswith("G") else 1)

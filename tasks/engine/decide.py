@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tasks.engine.commands import SWAP_FILE, size_mib
 from tasks.engine.config_files import (
     DAEMON_JSON,
     KEYRING,
@@ -9,7 +10,7 @@ from tasks.engine.config_files import (
     daemon_config,
     docker_sources,
 )
-from tasks.engine.facts import DockerEngineState
+from tasks.engine.facts import DockerEngineState, SwapState
 from tasks.engine.packages import (
     DISTRO_CONFLICTS,
     OFFICIAL_PACKAGES,
@@ -39,4 +40,24 @@ def engine_problems(engine: DockerEngineState, settings: Settings) -> list[str]:
         problems.append("docker service: not running")
     if engine.dpkg_interrupted:
         problems.append("dpkg: an earlier run was interrupted")
-    return problems
+    return problems + swap_problems(engine.swap, settings.prisma_swap_size)
+
+
+def swap_file_bytes(size: str | None) -> int:
+    """The usable size of a swap file of `size` (mkswap keeps one 4 KiB page)."""
+    return size_mib(size) * 1024**2 - 4096 if size else 0
+
+
+def swap_problems(swap: SwapState, size: str | None) -> list[str]:
+    """What differs from the swap file prisma_swap_size asks for (none: no file)."""
+    if size is None:
+        leftover = swap.file_exists or swap.file_bytes or swap.in_fstab
+        return [f"{SWAP_FILE}: to be removed (prisma_swap_size is unset)"] if leftover else []
+    if swap.file_bytes != swap_file_bytes(size) or not swap.in_fstab:
+        return [f"{SWAP_FILE}: not a {size} swap file in use and in /etc/fstab"]
+    return []
+
+
+def swap_after_deploy(swap: SwapState, size: str | None) -> int:
+    """Swap the host will have once this deploy has made (or removed) its swap file."""
+    return swap.others_bytes + swap_file_bytes(size)

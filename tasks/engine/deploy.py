@@ -20,8 +20,9 @@ from tasks.engine.config_files import (
     docker_sources,
     needs_restart,
 )
+from tasks.engine.decide import swap_problems
 from tasks.engine.facts import DockerEngineState
-from tasks.engine.operations import apt_is_free
+from tasks.engine.operations import apt_is_free, swap_file
 from tasks.engine.packages import (
     DISTRO_CONFLICTS,
     DISTRO_PACKAGES,
@@ -49,6 +50,11 @@ def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> N
     platform = found.platform
     wanted = wanted_packages(settings.docker_source, settings.docker_version, platform)
     lock_wait = apt_lock_wait_option(settings.docker_apt_lock_timeout)
+    if swap_problems(found.swap, settings.prisma_swap_size):
+        swap_file(
+            name=f"Swap file for the stack's memory ({settings.prisma_swap_size or 'none'})",
+            size=settings.prisma_swap_size,
+        )
     apt_is_free(
         name="Wait until no other process holds apt (e.g. unattended-upgrades)",
         timeout=settings.docker_apt_lock_timeout,

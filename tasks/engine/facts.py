@@ -10,10 +10,52 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
+from tasks.engine.commands import SWAP_FILE
 from tasks.engine.config_files import DAEMON_JSON, ENGINE_PATHS
 from tasks.engine.packages import CANDIDATE_PACKAGES, UNKNOWN_PLATFORM, Platform
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import tagged
+
+
+@dataclass(frozen=True)
+class SwapState:
+    """The host's swap, and the swap file this deploy makes (SWAP_FILE)."""
+
+    total_bytes: int = 0  # SwapTotal: every swap area in use
+    file_bytes: int = 0  # the swap file's usable size while it is in use, else 0
+    file_exists: bool = False
+    in_fstab: bool = False
+
+    @property
+    def others_bytes(self) -> int:
+        """Swap in use that is not this deploy's file."""
+        return max(self.total_bytes - self.file_bytes, 0)
+
+
+def swap_probe() -> str:
+    """Tagged lines: `swap-kb`, `swap-file-kb` (in use), `swap-file`, `swap-fstab`."""
+    return (
+        'awk \'$1 == "SwapTotal:" { print "swap-kb", $2 }\' /proc/meminfo 2>/dev/null; '
+        f'awk \'$1 == "{SWAP_FILE}" {{ print "swap-file-kb", $3 }}\' /proc/swaps 2>/dev/null; '
+        f"[ -e {SWAP_FILE} ] && echo swap-file; "
+        f"grep -qs '^{SWAP_FILE} ' /etc/fstab && echo swap-fstab; true"
+    )
+
+
+def parse_swap(lines: list[str]) -> SwapState:
+    kilobytes: dict[str, int] = {}
+    flags: set[str] = set()
+    for tag, _, words in tagged(lines):
+        if tag in ("swap-kb", "swap-file-kb") and words and words[0].isdigit():
+            kilobytes[tag] = int(words[0])
+        elif tag in ("swap-file", "swap-fstab"):
+            flags.add(tag)
+    return SwapState(
+        total_bytes=kilobytes.get("swap-kb", 0) * 1024,
+        file_bytes=kilobytes.get("swap-file-kb", 0) * 1024,
+        file_exists="swap-file" in flags,
+        in_fstab="swap-fstab" in flags,
+    )
 
 
 @dataclass(frozen=True)
@@ -28,13 +70,14 @@ class DockerEngineState:
     dpkg_interrupted: bool = False
     memory_bytes: int = 0  # MemTotal; 0 when unknown
     daemon_json: dict | None = None  # the daemon.json in force (None: none, or unreadable)
+    swap: SwapState = field(default_factory=SwapState)
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
 
 
 def engine_probe() -> str:
-    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init` and the service's flags."""
+    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init`, the service's flags, swap."""
     package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev}\\n"
     return (
         '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
@@ -53,7 +96,8 @@ def engine_probe() -> str:
         "else echo init sysv; "
         "ls /etc/rc2.d/S*docker >/dev/null 2>&1 && echo enabled; "
         "service docker status >/dev/null 2>&1 && echo active; "
-        "fi; true"
+        "fi; "
+        f"{swap_probe()}"
     )
 
 
@@ -75,7 +119,7 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
             packages.setdefault(words[0], []).append(words[1])
         elif tag == "init" and words:
             flags.add(words[0])
-        elif tag != "path":
+        elif tag != "path" and not tag.startswith("swap-"):
             flags.add(tag)
     return DockerEngineState(
         platform,
@@ -88,6 +132,7 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
         dpkg_interrupted="dpkg-interrupted" in flags,
         memory_bytes=memory,
         daemon_json=daemon_json,
+        swap=parse_swap(lines),
     )
 
 
@@ -114,3 +159,20 @@ class DockerEngine(FactBase[DockerEngineState]):
     @override
     def process(self, output) -> DockerEngineState:
         return parse_engine(output)
+
+
+class Swap(FactBase[SwapState]):
+    """The host's swap and the swap file this deploy makes."""
+
+    @override
+    def command(self) -> str:
+        return swap_probe()
+
+    @override
+    @staticmethod
+    def default() -> SwapState:
+        return SwapState()
+
+    @override
+    def process(self, output) -> SwapState:
+        return parse_swap(output)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pyinfra import host, state
 from pyinfra.api import operation
 
-from tasks.engine.commands import wait_for_apt_locks
+from tasks.engine.commands import make_swap_file, remove_swap_file, wait_for_apt_locks
+from tasks.engine.decide import swap_problems
+from tasks.engine.facts import Swap
 from tasks.pyinfra_helpers import connector_arguments, failure, run_quietly
 
 
@@ -34,3 +36,18 @@ def apt_is_free(timeout: int):
             )
             return
     host.noop("no other process holds apt")
+
+
+@operation()
+def swap_file(size: str | None):
+    """
+    The swap file prisma_swap_size asks for: made (0600, in use, in /etc/fstab) or made
+    again at another size; removed when no size is given.
+
+    + size: '1G', '512M', or None for no swap file
+    """
+    problems = swap_problems(host.get_fact(Swap), size)
+    if not problems:
+        host.noop(f"the swap file is as wanted ({size or 'none'})")
+        return
+    yield make_swap_file(size) if size else remove_swap_file()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
-from tasks.engine.decide import engine_problems
+from tasks.engine.decide import engine_problems, swap_after_deploy
 from tasks.engine.facts import DockerEngineState
 from tasks.firewall.decide import firewall_problems
 from tasks.firewall.facts import FirewallState
@@ -21,7 +21,8 @@ from tasks.stack.compose_file import render_compose_file
 from tasks.stack.decide import (
     StackFilesWanted,
     check_directory_is_ours,
-    check_java_heap_fits,
+    check_images_run_on,
+    check_memory_fits,
     password_check,
     stack_problems,
 )
@@ -83,7 +84,9 @@ def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecre
 def refuse_unfit_host(settings: Settings, found: WholeHostState) -> None:
     """Refuse, before any secret is generated for it, a host the stack cannot go on."""
     check_directory_is_ours(settings, found.stack.files)
-    check_java_heap_fits(settings, found.engine.memory_bytes)
+    check_images_run_on(settings, found.engine.architecture)
+    swap = swap_after_deploy(found.engine.swap, settings.prisma_swap_size)
+    check_memory_fits(settings, found.engine.memory_bytes, swap)
     check_domain_points_here(settings, found.proxy)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from pyinfra.api import HiddenValue
 
 from tasks.settings import checks as check
+from tasks.settings import checks_network as network
 from tasks.settings.droplets import SETTING_KEY as _SETTING
 from tasks.settings.droplets import DropletSettings, Setting, setting
 
@@ -73,10 +74,16 @@ class Settings(DropletSettings):
         check.compose_project,
     )
     prisma_image: str = setting(
-        "prismagraphql/prisma:1.0", "Image of the Prisma server.", check.image_reference
+        "prismagraphql/prisma:1.0",
+        "Image of the Prisma server (1.0 exists for amd64 only: elsewhere give an image built "
+        "for the host).",
+        check.image_reference,
     )
     prisma_db_image: str = setting(
-        "mysql:5.7", "Image of the MySQL database.", check.image_reference
+        "mysql:5.7",
+        "Image of the MySQL database (5.7 exists for amd64 only: elsewhere give an image "
+        "built for the host).",
+        check.image_reference,
     )
     prisma_port: int = setting(
         4466, "Port the Prisma server listens on and is published on (PORT).", check.port
@@ -85,7 +92,10 @@ class Settings(DropletSettings):
         "0.0.0.0", "Host address the Prisma port is published on.", check.ip_address
     )
     prisma_java_heap: str = setting(
-        "1G", "Maximum Java heap of the Prisma server (JAVA_OPTS=-Xmx...).", check.java_memory
+        "1G",
+        "Maximum Java heap of the Prisma server (JAVA_OPTS=-Xmx...); the server's container "
+        "may use 256 MiB more, the database's 512 MiB.",
+        check.java_memory,
     )
     prisma_sql_client_connection_limit: int = setting(
         10,
@@ -100,16 +110,18 @@ class Settings(DropletSettings):
     prisma_db_max_connections: int = setting(
         1000, "mysqld --max-connections.", check.integer(10, 100000)
     )
-    prisma_db_name: str = setting(
-        "graphcool",
-        "SQL_INTERNAL_DATABASE / MYSQL_DATABASE: Prisma's internal database.",
-        check.database_name,
-    )
     prisma_db_debug_port: int | None = setting(
         None,
         "Opt-in debug mapping of MySQL to 127.0.0.1:<port> on the host (the seed used 3366). "
         "None publishes no database port.",
         check.optional(check.port),
+    )
+    prisma_swap_size: str | None = setting(
+        None,
+        "Size of a swap file (/prisma-deploy.swap: 0600, in /etc/fstab) for hosts whose memory "
+        "is below what the Java heap and MySQL need (e.g. '1G' on a 1 GB droplet). None "
+        "creates none (and removes the one an earlier run made).",
+        check.optional(check.swap_size),
     )
     prisma_health_timeout: int = setting(
         180,
@@ -134,12 +146,12 @@ class Settings(DropletSettings):
         "on the Prisma port (a warning on remote hosts). provision.py adds an A record at the "
         "reserved IP in the DigitalOcean-managed domain it ends with (several droplets: "
         "<droplet>.<domain>).",
-        check.optional(check.dns_name),
+        check.optional(network.dns_name),
     )
     prisma_acme_email: str | None = setting(
         None,
         "Contact address of the ACME account (expiry notices).",
-        check.optional(check.email_address),
+        check.optional(network.email_address),
     )
     prisma_proxy_image: str = setting(
         "caddy:2", "Image of the HTTPS proxy (Caddy 2).", check.image_reference
@@ -147,20 +159,20 @@ class Settings(DropletSettings):
     prisma_acme_ca: str = setting(
         "https://acme-v02.api.letsencrypt.org/directory",
         "ACME directory certificates are ordered from (default: Let's Encrypt's production).",
-        check.https_url,
+        network.https_url,
     )
     prisma_acme_ca_root: str | None = setting(
         None,
         "Local file of PEM CA certificates to trust for a private ACME server (e.g. step-ca): "
         "its HTTPS, and the certificates it issues. None: the system's trust store.",
-        check.optional(check.pem_certificates_file),
+        check.optional(network.pem_certificates_file),
     )
     prisma_admin_sources: list = setting(
         [],
         "Addresses or CIDR ranges allowed to reach Prisma's management paths (/cluster, and the "
         "private, import and export paths of a service) through the proxy; everyone else gets "
         "403. Empty: nobody from outside (use an SSH tunnel).",
-        check.cidr_list,
+        network.cidr_list,
     )
     prisma_lock_break: bool = setting(
         False,
@@ -219,9 +231,10 @@ class Settings(DropletSettings):
     # --- Secrets: None means generated once and kept in the local secret store ------
     prisma_db_password: HiddenValue | None = setting(
         None,
-        "MySQL root password (SQL_CLIENT_PASSWORD, SQL_INTERNAL_PASSWORD). "
+        "MySQL root password (SQL_CLIENT_PASSWORD, SQL_INTERNAL_PASSWORD), without ' \" \\ "
+        "or control characters (mysql:5.7's entrypoint cannot take them). "
         "Environment: PRISMA_DB_PASSWORD.",
-        check.optional(check.secret_text),
+        check.optional(check.db_password),
         secret=True,
     )
     prisma_schema_manager_secret: HiddenValue | None = setting(

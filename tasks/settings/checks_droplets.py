@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tasks.settings.checks import cidr_list, matching
+from tasks.settings.checks import matching
+from tasks.settings.checks_network import cidr_list
 
 MAX_DROPLETS = 50
 # A host name label that starts with a letter, short enough for its volume ("<name>-data").

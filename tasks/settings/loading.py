@@ -36,8 +36,19 @@ def _describe(value: Any, secret: bool) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+# Settings that existed once, with the reason they are gone.
+REMOVED_SETTINGS = {
+    "prisma_db_name": (
+        "Prisma 1.0 keeps its internal tables in a schema it always names 'graphcool' but "
+        "reads them through SQL_INTERNAL_DATABASE, so no other name works; remove the key"
+    ),
+}
+
+
 def _unknown_key_error(host_name: str, key: str) -> str | None:
     """A did-you-mean message for keys that look like ours but are not."""
+    if key in REMOVED_SETTINGS:
+        return f"host {host_name}: setting '{key}' was removed: {REMOVED_SETTINGS[key]}"
     close = difflib.get_close_matches(key, SETTINGS_BY_NAME, n=1, cutoff=0.8)
     if close:
         return f"host {host_name}: unknown setting '{key}'; did you mean '{close[0]}'?"

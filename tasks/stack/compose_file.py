@@ -28,6 +28,7 @@ from tasks.stack.layout import (
     PROXY_SERVICE,
     StackPaths,
 )
+from tasks.stack.memory import DATABASE_MEMORY, compose_size, server_memory_limit
 
 BASE_FILE = FILES_DIR / "docker-compose.yml"
 HEADER = (
@@ -54,6 +55,7 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     database = document["services"][DB_SERVICE]
     database["image"] = _literal(settings.prisma_db_image)
     database["container_name"] = DB_CONTAINER
+    database["mem_limit"] = compose_size(DATABASE_MEMORY)
     database["command"] = [
         _MAX_CONNECTIONS + str(settings.prisma_db_max_connections)
         if argument.startswith(_MAX_CONNECTIONS)
@@ -75,6 +77,7 @@ def compose_document(settings: Settings) -> dict[str, Any]:
     server["image"] = _literal(settings.prisma_image)
     server["ports"] = [_published(settings.prisma_bind_address, settings.prisma_port)]
     server["environment"]["JAVA_OPTS"] = _literal(f"-Xmx{settings.prisma_java_heap}")
+    server["mem_limit"] = compose_size(server_memory_limit(settings))
     if settings.prisma_domain:
         _add_proxy(document, settings)
     return document

@@ -9,9 +9,9 @@ from pyinfra.api import HiddenValue
 from tasks.errors import HostRefused
 from tasks.secrets.fingerprint import password_fingerprint
 from tasks.settings import Settings
-from tasks.settings.checks import java_heap_bytes
 from tasks.stack.facts import ComposeProjectState, StackFilesState, StackState
 from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
+from tasks.stack.memory import MIB, gib, memory_needed
 
 
 @dataclass(frozen=True)
@@ -74,15 +74,62 @@ def check_directory_is_ours(settings: Settings, files: StackFilesState) -> None:
         )
 
 
-def check_java_heap_fits(settings: Settings, memory_bytes: int) -> None:
-    """Refuse a Java heap the host cannot hold at all (the JVM would be killed)."""
-    heap = java_heap_bytes(settings.prisma_java_heap)
-    if memory_bytes and heap >= memory_bytes:
-        raise HostRefused(
-            f"host {settings.host_name}: setting 'prisma_java_heap' is "
-            f"{settings.prisma_java_heap} ({heap / 1024**3:.1f} GiB), more than this host's "
-            f"memory ({memory_bytes / 1024**3:.1f} GiB); give a smaller heap"
-        )
+def check_memory_fits(settings: Settings, memory_bytes: int, swap_bytes: int) -> None:
+    """Refuse a host whose memory and swap (with the swap file this deploy makes) cannot
+    hold the stack: the kernel's OOM killer would end the server (memory.py)."""
+    needed = memory_needed(settings)
+    if not memory_bytes or memory_bytes + swap_bytes >= needed:
+        return
+    short = -(-(needed - memory_bytes) // MIB)
+    raise HostRefused(
+        f"host {settings.host_name}: setting 'prisma_java_heap' is {settings.prisma_java_heap}: "
+        f"the stack needs {gib(needed)} (the heap, 256 MiB more for the JVM, 512 MiB for "
+        f"MySQL, 128 MiB for the system) and this host has {gib(memory_bytes)} of memory and "
+        f"{gib(swap_bytes)} of swap; give a smaller heap, a bigger host, or "
+        f"prisma_swap_size='{short}M' or more (a swap file)"
+    )
+
+
+# Images that exist for one architecture only (tests/e2e/images/README.md says where
+# that is seen): (repository, tag or tag prefix) -> the architecture.
+SINGLE_ARCHITECTURE_IMAGES = {
+    ("mysql", "5.7"): "amd64",
+    ("prismagraphql/prisma", "1.0"): "amd64",
+}
+_DOCKER_HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "library/")
+
+
+def repository_and_tag(reference: str) -> tuple[str, str]:
+    """('mysql', '5.7') of 'docker.io/library/mysql:5.7@sha256:...'."""
+    name = reference.split("@", 1)[0]
+    for prefix in _DOCKER_HUB_PREFIXES:
+        name = name.removeprefix(prefix)
+    repository, colon, tag = name.rpartition(":")
+    if not colon or "/" in tag:
+        return name, "latest"
+    return repository, tag
+
+
+def image_architecture(reference: str) -> str | None:
+    """The one architecture an image exists for, when it is known to exist for one only."""
+    repository, tag = repository_and_tag(reference)
+    for (known, tag_prefix), architecture in SINGLE_ARCHITECTURE_IMAGES.items():
+        if repository == known and (tag == tag_prefix or tag.startswith(tag_prefix + ".")):
+            return architecture
+    return None
+
+
+def check_images_run_on(settings: Settings, architecture: str) -> None:
+    """Refuse a host whose architecture has no image for a configured tag."""
+    for name in ("prisma_db_image", "prisma_image"):
+        reference = getattr(settings, name)
+        only = image_architecture(reference)
+        if architecture and only and only != architecture:
+            raise HostRefused(
+                f"host {settings.host_name}: setting '{name}' is {reference}, which exists "
+                f"for {only} only, and this host is {architecture}; give an image built for "
+                f"{architecture} as '{name}' (a registry of your own, as with a private mirror)"
+            )
 
 
 def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWanted) -> list[str]:

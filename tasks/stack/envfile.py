@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
-from tasks.stack.layout import DB_PORT_IN_NETWORK, DB_ROOT_USER, DB_SERVICE, PRISMA_SERVICE
+from tasks.stack.layout import (
+    DB_PORT_IN_NETWORK,
+    DB_ROOT_USER,
+    DB_SERVICE,
+    INTERNAL_DATABASE,
+    PRISMA_SERVICE,
+)
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "$": "\\$", "\n": "\\n", "\r": "\\r"}
 
@@ -69,7 +75,7 @@ def env_values(settings: Settings, secrets: StackSecrets) -> dict[str, str]:
         "SQL_INTERNAL_PORT": str(DB_PORT_IN_NETWORK),
         "SQL_INTERNAL_USER": DB_ROOT_USER,
         "SQL_INTERNAL_PASSWORD": db_password,
-        "SQL_INTERNAL_DATABASE": settings.prisma_db_name,
+        "SQL_INTERNAL_DATABASE": INTERNAL_DATABASE,
         "SQL_INTERNAL_CONNECTION_LIMIT": str(settings.prisma_sql_internal_connection_limit),
         "CLUSTER_ADDRESS": cluster_address,
         "CLUSTER_PUBLIC_KEY": secrets.cluster_public_key.unmask(),

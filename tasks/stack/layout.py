@@ -22,6 +22,9 @@ PROXY_DATA_VOLUME_NAME = "proxy-data"
 PROXY_CONFIG_VOLUME_NAME = "proxy-config"
 PROXY_DIR_IN_CONTAINER = "/etc/prisma-proxy"
 PROXY_STORAGE_IN_CONTAINER = "/data/caddy"
+# Prisma 1.0 creates its internal schema under this fixed name and reads it through
+# SQL_INTERNAL_DATABASE: the two must agree (InternalDatabaseSchema.scala).
+INTERNAL_DATABASE = "graphcool"
 
 DEFAULT_DOCKER_DATA_ROOT = "/var/lib/docker"
 COMPOSE_FILE_NAME = "docker-compose.yml"

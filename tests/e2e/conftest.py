@@ -92,16 +92,26 @@ class Deployer:
         self.runs.append(result)
         return result
 
-    def start(self, flags: tuple[str, ...] = ("-y",), **data: object) -> subprocess.Popen:
-        """Start deploy.py in the background (its own process group), output discarded."""
-        return subprocess.Popen(
-            harness.pyinfra_command("inventories/do.py", "deploy.py", {**self.data, **data}, flags),
-            cwd=harness.PROJECT_ROOT,
-            env=harness.pyinfra_environment(self.environment),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    def start(
+        self, flags: tuple[str, ...] = ("-y",), output: Path | None = None, **data: object
+    ) -> subprocess.Popen:
+        """Start deploy.py in the background (its own process group); its output goes to
+        `output` (discarded without one)."""
+        sink = output.open("w") if output else subprocess.DEVNULL
+        try:
+            return subprocess.Popen(
+                harness.pyinfra_command(
+                    "inventories/do.py", "deploy.py", {**self.data, **data}, flags
+                ),
+                cwd=harness.PROJECT_ROOT,
+                env=harness.pyinfra_environment(self.environment),
+                stdout=sink,
+                stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            if output:
+                sink.close()
 
     def secret(self, name: str) -> str:
         return (self.secrets_dir / self.host.address / name).read_text()

@@ -123,19 +123,19 @@ def _context_digest(context: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_image(context: str, tag: str, **build_args: str) -> str:
-    """docker build tests/e2e/images/<context> as tag, skipped when already current."""
+def build_image(context: str, tag: str, fingerprinted: bool = True, **build_args: str) -> str:
+    """docker build tests/e2e/images/<context>, skipped when already built; returns the
+    local tag. A fingerprinted tag names the build (`<tag>-<fingerprint>`): test runs of
+    other checkouts, whose stand-ins may differ, never retag the images this run pushes."""
     directory = IMAGES_DIR / context
     fingerprint = _context_digest(directory) + json.dumps(build_args, sort_keys=True)
     fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+    if fingerprinted:
+        tag = f"{tag}-{fingerprint}"
     current = docker(
-        "image",
-        "inspect",
-        "--format",
-        '{{index .Config.Labels "prisma-e2e.context"}}',
-        tag,
+        "image", "inspect", "--format", '{{index .Config.Labels "prisma-e2e.context"}}', tag,
         check=False,
-    )
+    )  # fmt: skip
     if current.returncode == 0 and current.stdout.strip() == fingerprint:
         return tag
     arguments = ["build", "-q", "-t", tag, "--label", f"{LABEL}=1"]
@@ -147,14 +147,20 @@ def build_image(context: str, tag: str, **build_args: str) -> str:
     return tag
 
 
+# Most tests run the double with a short start and little memory; one runs it with the
+# real server's start time and memory (the image's defaults) to show the deploy copes.
+QUICK_DOUBLE = {"DOUBLE_START_DELAY": "1", "DOUBLE_MEMORY_MB": "32"}
+
+
 @dataclass(frozen=True)
 class StandInImages:
     """Local tags of the stand-in images (the registry tags are chosen per test)."""
 
-    database: str = "prisma-e2e/mariadb:11"
-    prisma: str = "prisma-e2e/prisma-double:1.0"
-    prisma_next: str = "prisma-e2e/prisma-double:1.1"
-    prisma_broken: str = "prisma-e2e/prisma-double:broken"
+    database: str
+    prisma: str
+    prisma_next: str
+    prisma_broken: str
+    prisma_realistic: str  # the real server's start delay and memory
 
 
 def host_image(release: str) -> str:
@@ -177,13 +183,23 @@ def cloud_host_image(release: str = "trixie") -> str:
 def build_images() -> StandInImages:
     _rootfs_image(HOST_IMAGE, "host-trixie.tar", f"--include={HOST_PACKAGES}")
     _rootfs_image(BASE_IMAGE, "base-trixie.tar")
-    images = StandInImages()
-    build_image("registry", REGISTRY_IMAGE)
-    build_image("mariadb", images.database)
-    build_image("prisma-double", images.prisma, DOUBLE_VERSION="1.0")
-    build_image("prisma-double", images.prisma_next, DOUBLE_VERSION="1.1")
-    build_image("prisma-double", images.prisma_broken, DOUBLE_VERSION="1.2", DOUBLE_MODE="broken")
-    return images
+    build_image("registry", REGISTRY_IMAGE, fingerprinted=False)
+    double = "prisma-e2e/prisma-double"
+    return StandInImages(
+        database=build_image("mariadb", "prisma-e2e/mariadb:11"),
+        prisma=build_image("prisma-double", f"{double}:1.0", DOUBLE_VERSION="1.0", **QUICK_DOUBLE),
+        prisma_next=build_image(
+            "prisma-double", f"{double}:1.1", DOUBLE_VERSION="1.1", **QUICK_DOUBLE
+        ),
+        prisma_broken=build_image(
+            "prisma-double",
+            f"{double}:broken",
+            DOUBLE_VERSION="1.2",
+            DOUBLE_MODE="broken",
+            **QUICK_DOUBLE,
+        ),
+        prisma_realistic=build_image("prisma-double", f"{double}:1.0-real", DOUBLE_VERSION="1.0"),
+    )
 
 
 # The project's dependencies, and setuptools for `pip install -e .`'s isolated build.

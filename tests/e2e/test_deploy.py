@@ -197,10 +197,12 @@ USER_SECRET = "s$e\"c'r#e t=\\x $HOME ${PORT} ü"
 
 
 def management_status(host, secret: str) -> int:
+    """GET /cluster/schema/<project>, the one route SCHEMA_MANAGER_SECRET guards in 1.0:
+    401 with a wrong secret, 400 (no such project) with the right one."""
     # HTTP header values go out as latin-1 text: send the secret's UTF-8 bytes through it.
     header = f"Bearer {secret}".encode().decode("latin-1")
     request = urllib.request.Request(
-        host.url(4466, "/cluster/schema"), headers={"Authorization": header}
+        host.url(4466, "/cluster/schema/nothing@here"), headers={"Authorization": header}
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -219,7 +221,7 @@ def test_a_secret_from_the_environment_reaches_the_server_exactly(deployer, firs
     assert UPLOAD in result.changed_operations
     assert file_digest(deployer.host, "/opt/prisma/.env") != env_before
     assert container_env(deployer.host, "prisma-database")["SCHEMA_MANAGER_SECRET"] == USER_SECRET
-    assert management_status(deployer.host, USER_SECRET) == 200
+    assert management_status(deployer.host, USER_SECRET) == 400
     assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 401
     assert deployer.container_id("prisma-db") == database_before
     # The local store still holds the generated value: it was not overwritten.
@@ -227,7 +229,7 @@ def test_a_secret_from_the_environment_reaches_the_server_exactly(deployer, firs
 
     back = deployer.run()
     assert back.returncode == 0, back.output
-    assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 200
+    assert management_status(deployer.host, deployer.secret("schema_manager_secret")) == 400
 
 
 def test_another_database_password_is_refused_before_anything_changes(deployer, first_run):

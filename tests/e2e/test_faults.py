@@ -7,10 +7,12 @@ restarted, files edited by hand, apt held by another process.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -52,14 +54,23 @@ def converges(deployer) -> None:
     assert again.total_changes == 0, again.changed_operations
 
 
-def killed_after(deployer, seconds: float, **data) -> None:
-    """Start a deploy and kill it (SIGKILL, as a lost laptop would) after some seconds."""
-    process = deployer.start(**data)
+def killed_after(deployer, seconds: float, **data) -> str:
+    """Start a deploy and kill it (SIGKILL, as a lost laptop would) after some seconds.
+    Asserts the kill happened (not a run that ended by itself); returns the last
+    operation the run had started."""
+    output = deployer.secrets_dir.parent / f"killed-{uuid.uuid4().hex[:8]}.log"
+    process = deployer.start(output=output, **data)
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    assert process.returncode == -signal.SIGKILL, (
+        f"the run ended by itself ({process.returncode}) before the kill at {seconds}s"
+    )
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output.read_text())
+    started = re.findall(r"--> Starting operation: (.+)", text)
+    return started[-1].strip() if started else "(no operation yet: preparing)"
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +80,10 @@ def faulty(stand_in_images, ssh_key, tmp_path_factory):
 
 
 def test_first_deploys_killed_at_several_points_then_one_converges(faulty):
-    for seconds in (4, 10, 18, 26):  # apt, Docker's install, the upload, compose up
-        killed_after(faulty, seconds)
+    reached = [killed_after(faulty, seconds) for seconds in (4, 10, 18, 26)]
+    # Killed in different places of the install, not all at one point.
+    assert len(set(reached)) >= 2, reached
+    assert any(step.startswith("Install Docker") for step in reached), reached
     converges(faulty)
     faulty.mysql(
         "CREATE TABLE graphcool.Kept (id INT PRIMARY KEY); INSERT INTO graphcool.Kept VALUES (1);"
@@ -79,7 +92,7 @@ def test_first_deploys_killed_at_several_points_then_one_converges(faulty):
 
 def test_a_deploy_killed_while_recreating_a_service(faulty):
     for seconds in (1.5, 3):
-        killed_after(faulty, seconds, prisma_java_heap="384m")
+        killed_after(faulty, seconds, prisma_java_heap="384m")  # asserts the kill happened
     faulty.data["prisma_java_heap"] = "384m"
     converges(faulty)
     assert kept_rows(faulty) == "1"
@@ -125,7 +138,9 @@ def test_apt_held_by_another_process_is_waited_for_then_named(faulty):
     try:
         time.sleep(2)
         # A change that needs the package step (daemon.json) while apt stays busy.
+        started = time.monotonic()
         refused = faulty.run(flags=("-y",), docker_log_max_file=4, docker_apt_lock_timeout=5)
+        reached_apt_within = time.monotonic() - started - 5
         assert refused.returncode != 0
         assert "apt is still busy after 5s (docker_apt_lock_timeout)" in refused.output
         assert "/var/lib/dpkg/lock-frontend held by process" in refused.output
@@ -134,14 +149,25 @@ def test_apt_held_by_another_process_is_waited_for_then_named(faulty):
         holder.kill()
         faulty.host.exec("pkill -f F_SETLKW", check=False)
 
-    # Held for a while only: the deploy waits, then goes on.
+    # Held for a while only: the deploy waits, then goes on. The lock is held longer
+    # than the run takes to reach apt (the refusal above took less than that), so a
+    # daemon.json written after the release proves the run waited for it.
+    assert reached_apt_within < 14, "the run needs longer than the lock is held below"
+    released = "/root/apt-released"
+    faulty.host.exec(f"rm -f {released}")
     waiter = subprocess.Popen(
-        ["docker", "exec", faulty.host.name, "bash", "-c", f"{HOLD_APT_LOCK} 6"]
-    )
+        [
+            "docker", "exec", faulty.host.name, "bash", "-c",
+            f"{HOLD_APT_LOCK} 15; date +%s > {released}",
+        ]
+    )  # fmt: skip
     time.sleep(1)
     faulty.data["docker_log_max_file"] = 4
     waited = faulty.run(flags=("-y",))
-    waiter.wait(timeout=30)
+    waiter.wait(timeout=60)
     assert waited.returncode == 0, waited.output
+    release = int(faulty.host.exec(f"cat {released}").stdout)
+    written = int(faulty.host.exec("stat -c %Y /etc/docker/daemon.json").stdout)
+    assert written >= release, "daemon.json was written while apt was still held"
     converges(faulty)
     assert kept_rows(faulty) == "1"

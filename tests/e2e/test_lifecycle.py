@@ -83,10 +83,13 @@ def test_logs_show_both_services_with_the_host_name(deployed):
     assert result.returncode == 0, result.output
     lines = [line for line in result.stderr.splitlines() if f"[{deployed.host.address}]" in line]
     assert any("prisma-db" in line and "ready for connections" in line for line in lines)
-    assert any("prisma-database" in line and "listening on 4466" in line for line in lines)
+    assert any("prisma-database" in line and "Server running on :4466" in line for line in lines)
 
     only_db = run(deployed, "logs.py", flags=("-y",), logs_service="prisma-db", logs_lines=5)
-    assert "prisma-database-1" not in only_db.stderr
+    assert only_db.returncode == 0, only_db.output
+    db_lines = [line for line in only_db.stderr.splitlines() if "prisma-db" in line]
+    assert db_lines, only_db.stderr  # the service asked for is there ...
+    assert "prisma-database-1" not in only_db.stderr  # ... and only it
     assert deployed.secret("db_password") not in result.output
 
 
@@ -211,7 +214,16 @@ def test_restore_brings_the_same_row_counts_back(deployed):
     assert counts == deployed.counts_before_nuke
 
 
+def host_snapshot(deployed) -> tuple[str, str, int, str]:
+    """What a restore would change: the uploaded files, the data, the lock."""
+    backups = deployed.host.exec("ls -la --time-style=+%s /opt/prisma/backups 2>&1 || true").stdout
+    lock = deployed.host.exec(f"ls {LOCK} 2>&1 || true").stdout
+    database = deployed.container_id("prisma-db")
+    return backups, lock, row_count(deployed, "Kept"), database
+
+
 def test_a_damaged_dump_is_refused_before_the_host_is_touched(deployed, tmp_path):
+    before = host_snapshot(deployed)
     damaged = tmp_path / deployed.dump.name
     damaged.write_bytes(deployed.dump.read_bytes()[:-10])
     damaged.with_name(damaged.name + ".sha256").write_text(
@@ -226,6 +238,7 @@ def test_a_damaged_dump_is_refused_before_the_host_is_touched(deployed, tmp_path
     )
     assert result.returncode != 0
     assert "does not match its checksum" in result.output
+    assert host_snapshot(deployed) == before
 
 
 def test_two_concurrent_runs_do_not_interleave(deployed):

@@ -79,9 +79,105 @@ def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
     small = WholeHostState(
         engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=2 * 1024**3)
     )
-    with pytest.raises(HostRefused, match=r"'prisma_java_heap' is 4G .* more than this host's"):
+    with pytest.raises(HostRefused, match=r"'prisma_java_heap' is 4G: the stack needs 4.88 GiB"):
         refuse_unfit_host(settings, small)
     big = WholeHostState(
         engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=8 * 1024**3)
     )
     refuse_unfit_host(settings, big)
+
+
+def _converged_engine(settings) -> DockerEngineState:
+    from tasks.engine.config_files import DAEMON_JSON, daemon_config
+    from tasks.host.paths import PathState, sha256_text
+
+    installed = {name: ["1"] for name in ("ca-certificates", "curl", "docker.io", "docker-compose")}
+    daemon = PathState("file", 644, "root", "root", sha256_text(daemon_config(settings)))
+    return DockerEngineState(
+        Platform("debian", "13", "trixie"),
+        "amd64",
+        installed,
+        {DAEMON_JSON: daemon},
+        systemd=True,
+        enabled=True,
+        active=True,
+        memory_bytes=8 * 1024**3,
+    )
+
+
+def test_with_docker_in_place_the_stack_is_compared_and_each_part_gets_its_reading():
+    from tasks.engine.decide import engine_problems
+    from tasks.firewall.files import wanted_files
+    from tasks.stack.compose_file import render_compose_file
+    from tasks.stack.decide import RECORD
+    from tasks.stack.envfile import env_values, render_env
+
+    for firewall in (False, True):
+        settings = load_settings("h", {"docker_source": "distro", "prisma_firewall": firewall})
+        found = WholeHostState(
+            engine=_converged_engine(settings), firewall=FirewallState(systemd=True)
+        )
+        assert engine_problems(found.engine, settings) == []
+        plan = decide_deploy(settings, found, SECRETS)
+        assert plan.engine.found is found.engine and plan.engine.wanted is None
+        assert not plan.engine.needed
+        assert plan.firewall.found is found.firewall
+        assert plan.firewall.wanted == (wanted_files(settings) if firewall else {})
+        assert plan.stack.found is found.stack
+        assert plan.stack.problems[0] == "/opt/prisma: not a 0700 directory of root's"
+        assert "the stack has not been deployed yet" in plan.stack.problems
+        wanted = plan.stack.wanted
+        assert wanted.compose_file == render_compose_file(settings)
+        assert wanted.env_file.unmask() == render_env(env_values(settings, SECRETS))
+        assert wanted.db_password is SECRETS.db_password
+        assert wanted.password_check == RECORD
+        assert plan.changes_anything
+
+
+def test_nothing_to_do_is_no_work_anywhere():
+    from dataclasses import replace
+
+    from tasks.work import Work
+
+    settings = load_settings("h", {"docker_source": "distro"})
+    plan = decide_deploy(settings, WholeHostState(engine=_converged_engine(settings)), SECRETS)
+    quiet = replace(
+        plan,
+        stack=Work(plan.stack.found, plan.stack.wanted, ()),
+        firewall=Work(plan.firewall.found, {}, ()),
+    )
+    assert not quiet.changes_anything
+
+
+def test_plan_deploy_reads_the_host_once_refuses_unfit_hosts_and_keeps_new_secrets(
+    tmp_path, monkeypatch
+):
+    import pytest
+    from pyinfra.context import ctx_host, ctx_state
+
+    from tasks.errors import HostRefused
+    from tasks.plan.decide import plan_deploy
+    from tasks.redaction import UNMASKED_VARIABLE
+    from tests.unit.fake_host import FakeFacts, fake_state
+
+    monkeypatch.setenv("PRISMA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv(UNMASKED_VARIABLE, "1")  # no stream wrapping inside the test run
+    settings = load_settings("testhost", {"docker_source": "distro"})
+    asked = []
+
+    def whole_host(**kwargs):
+        asked.append(kwargs)
+        return WholeHostState(engine=_converged_engine(settings))
+
+    small = load_settings("testhost", {"docker_source": "distro", "prisma_java_heap": "9G"})
+    with fake_state(FakeFacts({WholeHost: whole_host})) as (state, host):  # noqa: SIM117
+        with ctx_state.use(state), ctx_host.use(host):
+            plan = plan_deploy(settings)
+            with pytest.raises(HostRefused, match="'prisma_java_heap' is 9G"):
+                plan_deploy(small)
+    assert asked[0]["paths"] == StackPaths("/opt/prisma", "prisma")
+    assert asked[0]["parts"].url == settings.health_url
+    assert plan.engine.found == _converged_engine(settings)
+    stored = (tmp_path / "testhost" / "db_password").read_text()
+    assert plan.stack.wanted.db_password.unmask() == stored
+    assert f'SQL_CLIENT_PASSWORD="{stored}"' in plan.stack.wanted.env_file.unmask()

@@ -16,7 +16,7 @@ def test_defaults_follow_the_seed():
     assert settings.prisma_sql_client_connection_limit == 10
     assert settings.prisma_sql_internal_connection_limit == 10
     assert settings.prisma_db_max_connections == 1000
-    assert settings.prisma_db_name == "graphcool"
+    assert settings.prisma_swap_size is None
     assert settings.prisma_db_debug_port is None
     assert settings.docker_source == "official"
 
@@ -153,3 +153,41 @@ def test_readme_documents_every_setting_as_defined():
         "python -c 'from tasks.settings.table import settings_table; print(settings_table())'"
     )
     assert settings_table() in readme, f"regenerate: {regenerate}"
+
+
+@pytest.mark.parametrize("character", ["'", '"', "\\", "\n", "\t", "\x7f"])
+def test_a_database_password_the_mysql_entrypoint_cannot_take_is_refused(character):
+    with pytest.raises(SettingsError) as refused:
+        load_settings("h", {"prisma_db_password": f"long-enough{character}password"})
+    assert "'prisma_db_password' must be a password without ', \", \\ or control" in str(
+        refused.value
+    )
+    assert "long-enough" not in str(refused.value)
+
+
+def test_a_database_password_of_other_characters_is_taken():
+    for password in ("p@ss w0rd$`#=;&|<>!%^*()[]{}~ü", "x" * 200):
+        assert load_settings("h", {"prisma_db_password": password}).prisma_db_password.unmask() == (
+            password
+        )
+
+
+def test_generated_passwords_never_hold_what_the_entrypoint_cannot_take():
+    from tasks.secrets.generate import generate_password
+    from tasks.settings.checks import db_password
+
+    for _ in range(200):
+        db_password(generate_password())
+
+
+@pytest.mark.parametrize(
+    ("size", "accepted"),
+    [("1G", True), ("256M", True), ("64G", True), ("255M", False), ("65G", False),
+     ("1g", False), ("1", False), ("0G", False), ("1.5G", False), (1, False), ("1T", False)],
+)  # fmt: skip
+def test_swap_sizes(size, accepted):
+    if accepted:
+        assert load_settings("h", {"prisma_swap_size": size}).prisma_swap_size == size
+    else:
+        with pytest.raises(SettingsError, match="'prisma_swap_size' must be a swap file size"):
+            load_settings("h", {"prisma_swap_size": size})
