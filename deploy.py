@@ -1,9 +1,11 @@
 """
-Install Docker, upload the stack and its secrets, converge it, wait until Prisma answers:
+Install Docker, upload the stack and its secrets, converge it, wait until Prisma answers;
+set up off-site backups when `backup_repository` is set:
 `pyinfra inventories/do.py deploy.py` (droplets) or `pyinfra inventories/local.py deploy.py`.
 """
 
 from tasks.actions.preflight import prepare_host
+from tasks.backups.deploy import configure_offsite_backups
 from tasks.engine.deploy import install_docker
 from tasks.errors import refusal_stops_only_this_host
 from tasks.firewall.deploy import configure_firewall
@@ -18,3 +20,4 @@ with refusal_stops_only_this_host():
         install_docker(settings, plan.engine)
         configure_firewall(settings, plan.firewall)
         deploy_stack(settings, plan.stack)
+        configure_offsite_backups(settings, plan.backups)

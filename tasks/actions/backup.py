@@ -1,4 +1,6 @@
-"""backup.py and restore.py: a dump kept on the host and downloaded; a dump loaded back."""
+"""backup.py, restore.py and verify_backup.py: a dump kept on the host and downloaded, and
+a snapshot in the off-site repository when one is configured; a dump or a snapshot loaded
+back; the latest snapshot proven to restore."""
 
 from __future__ import annotations
 
@@ -6,37 +8,75 @@ from pyinfra.api import deploy
 
 from tasks.actions.preflight import ConsentError, deployed_stack, require_consent
 from tasks.backups.local import local_backup_dir, verified_dump
-from tasks.backups.operations import database_backed_up, database_restored
+from tasks.backups.operations import (
+    database_backed_up,
+    database_restored,
+    offsite_backed_up,
+    offsite_restored,
+    offsite_verified,
+)
+from tasks.errors import HostRefused
 from tasks.settings import Settings
 from tasks.stack.layout import StackPaths
 
 
-def back_up(settings: Settings, paths: StackPaths) -> None:
+def back_up(settings: Settings, paths: StackPaths, reason: str) -> None:
+    """A local dump (kept on the host and downloaded), then a snapshot in the off-site
+    repository when one is configured; `reason`: the deploy file that asked for it."""
     database_backed_up(
         name="Back up the databases (kept on the host and downloaded)",
         paths=paths,
         keep=settings.backup_keep,
         local_dir=str(local_backup_dir(settings.host_name)),
     )
+    back_up_offsite(settings, reason)
+
+
+def back_up_offsite(settings: Settings, reason: str) -> None:
+    if settings.backup_repository is not None:
+        offsite_backed_up(name="Back up the databases into the off-site repository", reason=reason)
 
 
 @deploy("Back up the Prisma databases")
 def back_up_database(settings: Settings) -> None:
-    back_up(settings, deployed_stack(settings))
+    back_up(settings, deployed_stack(settings), reason="backup.py")
 
 
 @deploy("Restore the Prisma databases")
 def restore_database(settings: Settings) -> None:
-    if settings.restore_file is None:
+    if settings.restore_file is None and settings.restore_snapshot is None:
         raise ConsentError(
-            f"host {settings.host_name}: say which dump to load with "
-            "--data restore_file=backups/<host>/<file>.sql.gz"
+            f"host {settings.host_name}: say what to load with "
+            "--data restore_file=backups/<host>/<file>.sql.gz, or with "
+            "--data restore_snapshot=latest (or a snapshot ID) from the off-site repository"
         )
     require_consent(settings, "restore_confirm", "overwrite the databases in the dump")
-    dump, sha256 = verified_dump(settings.restore_file)
-    database_restored(
-        name="Upload the dump, check its checksum and load it",
-        paths=deployed_stack(settings),
-        local_file=str(dump),
-        sha256=sha256,
+    dump = verified_dump(settings.restore_file) if settings.restore_file else None
+    paths = deployed_stack(settings)
+    back_up_offsite(settings, reason="restore.py")
+    if dump is not None:
+        database_restored(
+            name="Upload the dump, check its checksum and load it",
+            paths=paths,
+            local_file=str(dump[0]),
+            sha256=dump[1],
+        )
+    else:
+        offsite_restored(
+            name=f"Load snapshot {settings.restore_snapshot} of the off-site repository",
+            snapshot=settings.restore_snapshot,
+        )
+
+
+@deploy("Verify the off-site backup")
+def verify_backup(settings: Settings) -> None:
+    if settings.backup_repository is None:
+        raise HostRefused(
+            f"host {settings.host_name}: no off-site backups to verify: backup_repository "
+            "is not set"
+        )
+    deployed_stack(settings)
+    offsite_verified(
+        name="Restore the latest snapshot into a throwaway database and compare row counts",
+        snapshot="latest",
     )

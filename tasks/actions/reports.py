@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyinfra.api import deploy
 
 from tasks.actions.preflight import deployed_stack
+from tasks.backups.status import backup_status_section
 from tasks.settings import Settings
 from tasks.stack.commands import logs_command
 from tasks.stack.operations import logs_shown, status_reported
@@ -23,4 +24,5 @@ def report_status(settings: Settings) -> None:
         url=settings.health_url,
         output_format=settings.status_format,
         host_name=settings.host_name,
+        sections=(backup_status_section(),) if settings.backup_repository else (),
     )

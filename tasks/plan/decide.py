@@ -6,12 +6,17 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
+from tasks.backups.decide import offsite_problems
+from tasks.backups.facts import OffsiteBackupsState
+from tasks.backups.files import WantedFile, wanted_files
+from tasks.backups.secrets import backup_secrets
 from tasks.engine.decide import engine_problems
 from tasks.engine.facts import DockerEngineState
 from tasks.firewall.decide import firewall_problems
 from tasks.firewall.facts import FirewallState
-from tasks.firewall.files import wanted_files
+from tasks.firewall.files import wanted_files as wanted_firewall_files
 from tasks.plan.read import WholeHostState, read_host
+from tasks.secrets.offsite import BackupSecrets
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
 from tasks.stack.compose_file import render_compose_file
@@ -30,10 +35,11 @@ class DeployPlan:
     engine: Work[DockerEngineState, None]
     firewall: Work[FirewallState, dict[str, str]]
     stack: Work[StackState, StackFilesWanted]
+    backups: Work[OffsiteBackupsState, dict[str, WantedFile]]
 
     @property
     def changes_anything(self) -> bool:
-        return any(work.needed for work in (self.engine, self.firewall, self.stack))
+        return any(work.needed for work in (self.engine, self.firewall, self.stack, self.backups))
 
 
 def _wanted_stack_files(
@@ -47,21 +53,32 @@ def _wanted_stack_files(
     )
 
 
-def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
-    """Pure: what each part must do, given the host as read and the resolved secrets."""
+def decide_deploy(
+    settings: Settings,
+    found: WholeHostState,
+    secrets: StackSecrets,
+    backup: BackupSecrets | None = None,
+) -> DeployPlan:
+    """Pure: what each part must do, given the host as read and the resolved secrets
+    (`backup`: those of off-site backups, None when they are off)."""
     engine = engine_problems(found.engine, settings)
-    firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
+    firewall_files = wanted_firewall_files(settings) if settings.prisma_firewall else {}
     firewall = firewall_problems(settings, found.firewall, firewall_files)
     stack_files = _wanted_stack_files(settings, found.stack, secrets)
     stack = [STACK_AFTER_ENGINE] if engine else stack_problems(settings, found.stack, stack_files)
+    backup_files = wanted_files(settings, backup) if backup is not None else {}
+    backups = offsite_problems(settings, found.backups, backup_files)
     return DeployPlan(
         engine=Work(found.engine, None, tuple(engine)),
         firewall=Work(found.firewall, firewall_files, tuple(firewall)),
         stack=Work(found.stack, stack_files, tuple(stack)),
+        backups=Work(found.backups, backup_files, tuple(backups)),
     )
 
 
 def plan_deploy(settings: Settings) -> DeployPlan:
     """Read the host once, resolve its secrets, decide every part's work."""
     found = read_host(settings)
-    return decide_deploy(settings, found, stack_secrets(settings, found.stack.files))
+    secrets = stack_secrets(settings, found.stack.files)
+    backup = backup_secrets(settings, found.backups) if settings.backup_repository else None
+    return decide_deploy(settings, found, secrets, backup)

@@ -9,6 +9,7 @@ from pyinfra import host
 from pyinfra.api import FactBase
 from typing_extensions import override
 
+from tasks.backups.facts import OffsiteBackups, OffsiteBackupsState
 from tasks.engine.facts import DockerEngine, DockerEngineState
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState
@@ -24,9 +25,12 @@ class WholeHostState:
     engine: DockerEngineState = field(default_factory=DockerEngineState)
     firewall: FirewallState = field(default_factory=FirewallState)
     stack: StackState = field(default_factory=StackState)
+    backups: OffsiteBackupsState = field(default_factory=OffsiteBackupsState)
 
 
-def _part_facts(paths: StackPaths, url: str) -> list[tuple[FactBase, dict[str, Any]]]:
+def _part_facts(
+    paths: StackPaths, url: str, schedules: tuple[str, ...]
+) -> list[tuple[FactBase, dict[str, Any]]]:
     """Each part's fact with its arguments, in the order WholeHost prints them."""
     return [
         (DockerEngine(), {}),
@@ -34,18 +38,19 @@ def _part_facts(paths: StackPaths, url: str) -> list[tuple[FactBase, dict[str, A
         (StackFiles(), {"paths": paths}),
         (ComposeProject(), {"paths": paths}),
         (HttpBody(), {"url": url}),
+        (OffsiteBackups(), {"schedules": schedules}),
     ]
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project and GET /status."""
+    stack's files, its Compose project, GET /status and off-site backups (with the
+    schedules to check, when they are on)."""
 
     @override
-    def command(self, paths: StackPaths, url: str) -> str:
-        return in_parallel(
-            [fact.command(**arguments) for fact, arguments in _part_facts(paths, url)]
-        )
+    def command(self, paths: StackPaths, url: str, schedules: tuple[str, ...] = ()) -> str:
+        facts = _part_facts(paths, url, schedules)
+        return in_parallel([fact.command(**arguments) for fact, arguments in facts])
 
     @override
     @staticmethod
@@ -54,17 +59,24 @@ class WholeHost(FactBase[WholeHostState]):
 
     @override
     def process(self, output) -> WholeHostState:
-        facts = [fact for fact, _ in _part_facts(StackPaths("", ""), "")]
-        engine, firewall, files, project, status = (
+        facts = [fact for fact, _ in _part_facts(StackPaths("", ""), "", ())]
+        engine, firewall, files, project, status, backups = (
             fact.process(lines)
             for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
         )
-        return WholeHostState(engine, firewall, StackState(files, project, status))
+        return WholeHostState(engine, firewall, StackState(files, project, status), backups)
 
 
 def read_host(settings: Settings) -> WholeHostState:
     """The whole host, read while the deploy is prepared; refuses (before anything
     changes) an OS this deploy cannot install Docker on."""
-    found = host.get_fact(WholeHost, paths=StackPaths.of(settings), url=settings.health_url)
+    schedules = (
+        (settings.backup_schedule, settings.backup_verify_schedule)
+        if settings.backup_repository
+        else ()
+    )
+    found = host.get_fact(
+        WholeHost, paths=StackPaths.of(settings), url=settings.health_url, schedules=schedules
+    )
     check_supported(found.engine.platform, settings.docker_source, settings.host_name)
     return found

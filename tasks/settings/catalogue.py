@@ -6,34 +6,20 @@ so a setting cannot exist in one place and be missing in the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from pyinfra.api import HiddenValue
 
 from tasks.settings import checks as check
-from tasks.settings.checks import Check
+from tasks.settings.offsite import OffsiteBackupSettings
+from tasks.settings.spec import SETTING_KEY, Setting, setting
 
-_SETTING = "setting"
-
-
-@dataclass(frozen=True)
-class Setting:
-    default: Any
-    meaning: str
-    check: Check
-    secret: bool = False
-    name: str = ""
-
-
-def setting(default: Any, meaning: str, value_check: Check, *, secret: bool = False) -> Any:
-    """A field of Settings that is a setting (Settings is only built by load_settings,
-    which gives every field its value: the default here is documentation and fallback)."""
-    return field(metadata={_SETTING: Setting(default, meaning, value_check, secret)})
+__all__ = ["DEFAULTS", "SETTINGS", "SETTINGS_BY_NAME", "Setting", "Settings"]
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(OffsiteBackupSettings):
     """Validated settings of one host; attribute names are the setting names."""
 
     host_name: str
@@ -184,6 +170,12 @@ class Settings:
         "restore.py: the local dump to load (a .sql.gz made by backup.py, with its .sha256).",
         check.optional(check.dump_file),
     )
+    restore_snapshot: str | None = setting(
+        None,
+        "restore.py: the snapshot of the off-site repository to load instead: 'latest' or its "
+        "ID (needs backup_repository).",
+        check.optional(check.snapshot),
+    )
     restore_confirm: str | None = setting(
         None,
         "restore.py: consent to overwrite the databases in the dump; must equal the host's name.",
@@ -223,10 +215,16 @@ class Settings:
         return f"http://{address}:{self.prisma_port}/status"
 
 
-SETTINGS: tuple[Setting, ...] = tuple(
-    replace(spec.metadata[_SETTING], name=spec.name)
-    for spec in fields(Settings)
-    if _SETTING in spec.metadata
-)
+def _catalogue() -> tuple[Setting, ...]:
+    # The off-site backup settings are declared in their own module (a base class of
+    # Settings, so its fields come first): list them after the lifecycle files' settings.
+    offsite = {spec.name for spec in fields(OffsiteBackupSettings)}
+    specs = [spec for spec in fields(Settings) if SETTING_KEY in spec.metadata]
+    ordered = [s for s in specs if s.name not in offsite] + [s for s in specs if s.name in offsite]
+    secrets_last = sorted(ordered, key=lambda spec: spec.metadata[SETTING_KEY].secret)
+    return tuple(replace(spec.metadata[SETTING_KEY], name=spec.name) for spec in secrets_last)
+
+
+SETTINGS: tuple[Setting, ...] = _catalogue()
 SETTINGS_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in SETTINGS}

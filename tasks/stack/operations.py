@@ -21,7 +21,12 @@ from tasks.stack import commands
 from tasks.stack.decide import stack_drift
 from tasks.stack.facts import ComposeProject, StackFiles
 from tasks.stack.layout import StackPaths
-from tasks.stack.status import service_statuses, status_document, status_table
+from tasks.stack.status import (
+    StatusSection,
+    service_statuses,
+    status_document,
+    status_table,
+)
 
 LOG_LINES_ON_FAILURE = 40
 
@@ -35,7 +40,8 @@ def _ownership_commands(path: str, current: PathState, mode: int, touched: bool)
         yield StringCommand("chmod", f"{mode}", shlex.quote(path))
 
 
-def _directory_commands(path: str, current: PathState, mode: int):
+def directory_commands(path: str, current: PathState, mode: int):
+    """Create the directory if missing; then make it root's with the given mode."""
     created = current.kind != "directory"
     if created:
         yield StringCommand("mkdir", "-p", shlex.quote(path))
@@ -49,7 +55,7 @@ def _show_diff(path: str, content: str) -> None:
         logger.info(f"  {line}")
 
 
-def _file_commands(
+def file_commands(
     path: str, content: str, current: PathState, mode: int, secret: bool, edited: bool
 ):
     """Upload content when the file differs; then make it root's with the given mode."""
@@ -99,11 +105,11 @@ def stack_files(
     ]
     if db_fingerprint is not None:
         wanted.append((paths.fingerprint_file, db_fingerprint + "\n", 600, True))
-    commands_ = list(_directory_commands(paths.directory, current.path(paths.directory), 700))
+    commands_ = list(directory_commands(paths.directory, current.path(paths.directory), 700))
     for path, content, mode, secret in wanted:
         # The fingerprint is the deploy's own record: nobody edits it by hand.
         edited = path != paths.fingerprint_file and current.edited_since_converge(path)
-        commands_ += _file_commands(path, content, current.path(path), mode, secret, edited)
+        commands_ += file_commands(path, content, current.path(path), mode, secret, edited)
     if not commands_:
         host.noop(f"{paths.directory}, its compose file and .env are up to date")
     yield from commands_
@@ -225,7 +231,13 @@ def logs_shown(command: str):
 
 
 @operation()
-def status_reported(paths: StackPaths, url: str, output_format: str, host_name: str):
+def status_reported(
+    paths: StackPaths,
+    url: str,
+    output_format: str,
+    host_name: str,
+    sections: tuple[StatusSection, ...] = (),
+):
     """
     Print each service's state, health, image and digest, uptime, and whether GET
     /status answers OK: a table for people or one JSON object per host for scripts.
@@ -234,18 +246,22 @@ def status_reported(paths: StackPaths, url: str, output_format: str, host_name: 
     + url: the status URL as seen from the host
     + output_format: 'table' or 'json'
     + host_name: how the host is named in the output
+    + sections: more to report, read in the same round trip (e.g. off-site backups)
 
     Reading changes nothing, so this reports no change. JSON goes to stdout alone.
     """
     if state.is_executing:
-        read, output = run_quietly(host, commands.status_report(paths, url), connector_arguments())
+        command = "; ".join([commands.status_report(paths, url), *(s.probe for s in sections)])
+        read, output = run_quietly(host, command, connector_arguments())
         if not read:
             yield failure(f"could not read the stack's status: {redact(output.stderr)}")
             return
         now = datetime.datetime.now(datetime.timezone.utc)
         rows, body = service_statuses(output.stdout_lines, now)
+        more = {s.key: s.read(output.stdout_lines, now) for s in sections}
         if output_format == "json":
-            click.echo(status_document(host_name, rows, body, url))
+            click.echo(status_document(host_name, rows, body, url, more))
         else:
-            click.echo(status_table(host_name, rows, body, url), err=True)
+            lines = tuple(line for s in sections for line in s.table_lines(more[s.key]))
+            click.echo(status_table(host_name, rows, body, url, lines), err=True)
     host.noop("status reported")

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from tasks.host.probes import tagged
 from tasks.stack.facts import normalize_reference
+
+
+@dataclass(frozen=True)
+class StatusSection:
+    """More of status.py's report, from another part: a probe run with the stack's, what it
+    makes of the lines (`read`: a JSON value under `key`) and its lines in the table."""
+
+    key: str
+    probe: str
+    read: Callable[[list[str], datetime.datetime], Any]
+    table_lines: Callable[[Any], list[str]]
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,9 @@ def _human_duration(seconds: int | None) -> str:
     return f"{minutes}m {seconds}s"
 
 
-def status_table(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
+def status_table(
+    host_name: str, rows: list[ServiceStatus], body: str, url: str, more: tuple[str, ...] = ()
+) -> str:
     header = ("SERVICE", "STATE", "HEALTH", "UPTIME", "IMAGE", "DIGEST")
     cells = [header] + [
         (
@@ -104,17 +119,21 @@ def status_table(host_name: str, rows: list[ServiceStatus], body: str, url: str)
         lines.append(("  " + "  ".join(padded)).rstrip())
     answer = "OK" if body == "OK" else f"not OK ({body or 'no answer'})"
     lines.append(f"  GET {url}: {answer}")
-    return "\n".join(lines)
+    return "\n".join(lines + [f"  {line}" for line in more])
 
 
-def status_document(host_name: str, rows: list[ServiceStatus], body: str, url: str) -> str:
-    return json.dumps(
-        {
-            "host": host_name,
-            "services": [asdict(row) for row in rows],
-            "status_url": url,
-            "status_ok": body == "OK",
-            "status_body": body,
-        },
-        sort_keys=True,
-    )
+def status_document(
+    host_name: str,
+    rows: list[ServiceStatus],
+    body: str,
+    url: str,
+    more: dict[str, Any] | None = None,
+) -> str:
+    document = {
+        "host": host_name,
+        "services": [asdict(row) for row in rows],
+        "status_url": url,
+        "status_ok": body == "OK",
+        "status_body": body,
+    }
+    return json.dumps({**document, **(more or {})}, sort_keys=True)

@@ -35,7 +35,7 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
 def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), url="http://x/status")
-    assert command.count("2>/dev/null & ") == 5 and "& wait;" in command
+    assert command.count("2>/dev/null & ") == 6 and "& wait;" in command
     found = fact.process(
         [
             "--- probe",
@@ -51,6 +51,9 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "hash prisma-db h1",
             "--- probe",
             "status OK",
+            "--- probe",
+            "restic 0.18.0-1 ii",
+            "repository s3:http://127.0.0.1:9000/b/h",
         ]
     )
     assert found.engine.platform == Platform("debian", "13", "trixie")
@@ -59,3 +62,5 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert found.stack.files.volume and found.stack.files.path("/opt/prisma").exists
     assert found.stack.project.desired_hashes == {"prisma-db": "h1"}
     assert found.stack.status_body == "OK"
+    assert found.backups.restic_version == "0.18.0-1"
+    assert found.backups.initialised_repository == "s3:http://127.0.0.1:9000/b/h"
