@@ -53,8 +53,8 @@ def restore_database(settings: Settings) -> None:
     require_consent(settings, "restore_confirm", "overwrite the databases in the dump")
     dump = verified_dump(settings.restore_file) if settings.restore_file else None
     paths = deployed_stack(settings)
-    back_up_offsite(settings, reason="restore.py")
     if dump is not None:
+        back_up_offsite(settings, reason="restore.py")
         database_restored(
             name="Upload the dump, check its checksum and load it",
             paths=paths,
@@ -62,8 +62,10 @@ def restore_database(settings: Settings) -> None:
             sha256=dump[1],
         )
     else:
+        # The script backs up itself, after choosing the snapshot: 'latest' stays the
+        # latest before this run.
         offsite_restored(
-            name=f"Load snapshot {settings.restore_snapshot} of the off-site repository",
+            name=f"Back up, then load snapshot {settings.restore_snapshot} of the repository",
             snapshot=settings.restore_snapshot,
         )
 
