@@ -11,12 +11,13 @@ from tasks.errors import refusal_stops_only_this_host
 from tasks.firewall.deploy import configure_firewall
 from tasks.lock.operations import host_lock
 from tasks.plan import plan_deploy
-from tasks.stack.deploy import deploy_stack
+from tasks.stack.deploy import check_database_password, deploy_stack
 
 with refusal_stops_only_this_host():
     settings = prepare_host()
     plan = plan_deploy(settings)
     with host_lock(settings, "deploy.py", needed=plan.changes_anything):
+        check_database_password(settings, plan.stack)
         install_docker(settings, plan.engine)
         configure_firewall(settings, plan.firewall)
         deploy_stack(settings, plan.stack)

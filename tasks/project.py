@@ -3,12 +3,22 @@ becomes a directory name under it (.secrets/<host>/, backups/<host>/)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FILES_DIR = PROJECT_ROOT / "files"
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@:+=,\[\]-]")
+
 
 def host_directory_name(host_name: str) -> str:
-    """A host's name as one path component: separators replaced, never empty."""
-    return host_name.replace("/", "_").replace("\\", "_") or "_"
+    """A host's name as one path component of its own: every character that could leave
+    or alias the directory ('/', '\\', '%', controls, ...) percent-encoded, and the names
+    '.' and '..' spelled out, so two hosts never share a directory."""
+    encoded = _UNSAFE.sub(
+        lambda match: "".join(f"%{byte:02X}" for byte in match.group().encode()), host_name
+    )
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    return encoded or "%"

@@ -1,6 +1,14 @@
-"""Small helpers over pyinfra's API that every part of the project uses the same way."""
+"""Small helpers over pyinfra's API that every part of the project uses the same way.
+
+A function run by a FunctionCommand takes `(state, host, ...)`: pyinfra passes state and
+host only when the parameters have exactly these names."""
 
 from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, StringCommand, operation
@@ -10,18 +18,27 @@ from pyinfra.connectors.util import CommandOutput
 
 from tasks.work import Work
 
+# The first reason each host failed for, as this project said it (for the run's summary).
+FAILURES: dict[str, str] = {}
+
+
+def record_failure(host_name: str, reason: str) -> None:
+    FAILURES.setdefault(host_name, reason)
+
 
 def log_error(on_host: Host, message: str) -> None:
-    """An error line in red, prefixed with the host like pyinfra's own."""
+    """An error line in red, prefixed with the host like pyinfra's own; the first one of
+    each host is its reason in the run's summary."""
     on_host.log_styled(message, fg="red", log_func=logger.error)
+    record_failure(on_host.name, message)
 
 
 def failure(message: str) -> FunctionCommand:
     """A command that fails this host's operation with a message (never raises: an
     exception in an operation would stop every host, not just this one)."""
 
-    def report(state, on_host: Host) -> bool:
-        log_error(on_host, message)
+    def report(state, host: Host) -> bool:
+        log_error(host, message)
         return False
 
     return FunctionCommand(report, (), {})
@@ -38,6 +55,46 @@ def run_quietly(on_host: Host, command: str, arguments: dict) -> tuple[bool, Com
     return on_host.run_shell_command(
         StringCommand(command), print_output=False, print_input=False, **arguments
     )
+
+
+def _as_ssh_user(arguments: dict) -> dict:
+    return {**arguments, "_sudo": False}
+
+
+@contextmanager
+def private_transfer_dir(on_host: Host, arguments: dict) -> Iterator[str | None]:
+    """A directory only the SSH user can enter, for the temp copies pyinfra makes when it
+    moves a file through sudo (world-readable copies in /tmp otherwise); None without sudo,
+    where files move directly. Removed afterwards."""
+    if not arguments.get("_sudo"):
+        yield None
+        return
+    made, output = run_quietly(
+        on_host, "mktemp -d /tmp/prisma-transfer.XXXXXXXX", _as_ssh_user(arguments)
+    )
+    if not made or not output.stdout.strip():
+        raise OSError(f"could not make a private transfer directory: {output.stderr.strip()}")
+    directory = output.stdout.strip()
+    try:
+        yield directory
+    finally:
+        run_quietly(on_host, f"rm -rf {shlex.quote(directory)}", _as_ssh_user(arguments))
+
+
+def put_private_file(on_host: Host, source: str | IO[str], path: str, arguments: dict) -> bool:
+    """Upload source (a local file name, or a text stream) to path on the host, 0600 and
+    root's from the first byte on: never readable by others, not even for the moment of
+    the transfer."""
+    quoted = shlex.quote(path)
+    created, _ = run_quietly(on_host, f"install -m 600 /dev/null {quoted}", arguments)
+    if not created:
+        return False
+    with private_transfer_dir(on_host, arguments) as directory:
+        temp = f"{directory}/upload" if directory else None
+        if temp:
+            # pyinfra copies the temp file over the 0600 file with cp, which keeps its mode.
+            run_quietly(on_host, f"install -m 600 /dev/null {temp}", _as_ssh_user(arguments))
+        return on_host.put_file(source, path, remote_temp_filename=temp, **arguments)
 
 
 @operation()

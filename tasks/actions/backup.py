@@ -23,13 +23,17 @@ from tasks.stack.layout import StackPaths
 def back_up(settings: Settings, paths: StackPaths, reason: str) -> None:
     """A local dump (kept on the host and downloaded), then a snapshot in the off-site
     repository when one is configured; `reason`: the deploy file that asked for it."""
+    back_up_locally(settings, paths)
+    back_up_offsite(settings, reason)
+
+
+def back_up_locally(settings: Settings, paths: StackPaths) -> None:
     database_backed_up(
         name="Back up the databases (kept on the host and downloaded)",
         paths=paths,
         keep=settings.backup_keep,
         local_dir=str(local_backup_dir(settings.host_name)),
     )
-    back_up_offsite(settings, reason)
 
 
 def back_up_offsite(settings: Settings, reason: str) -> None:
@@ -53,6 +57,8 @@ def restore_database(settings: Settings) -> None:
     require_consent(settings, "restore_confirm", "overwrite the databases in the dump")
     dump = verified_dump(settings.restore_file) if settings.restore_file else None
     paths = deployed_stack(settings)
+    # What the restore replaces can be had back: a local dump first, and a snapshot.
+    back_up_locally(settings, paths)
     if dump is not None:
         back_up_offsite(settings, reason="restore.py")
         database_restored(
@@ -62,8 +68,8 @@ def restore_database(settings: Settings) -> None:
             sha256=dump[1],
         )
     else:
-        # The script backs up itself, after choosing the snapshot: 'latest' stays the
-        # latest before this run.
+        # The script takes the snapshot itself, after choosing the one to load: 'latest'
+        # stays the latest before this run.
         offsite_restored(
             name=f"Back up, then load snapshot {settings.restore_snapshot} of the repository",
             snapshot=settings.restore_snapshot,

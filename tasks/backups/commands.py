@@ -15,7 +15,7 @@ _AS_ROOT = 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec'
 
 
 def host_backup_dir(paths: StackPaths) -> str:
-    return f"{paths.directory}/backups"
+    return paths.backups_dir
 
 
 def backup_script(paths: StackPaths, keep: int) -> str:
@@ -26,7 +26,10 @@ def backup_script(paths: StackPaths, keep: int) -> str:
 set -euo pipefail
 umask 077
 mkdir -p {directory}
-file={directory}/{paths.project}-$(date -u +%Y%m%dT%H%M%SZ).sql.gz
+# Left by runs that died: partial dumps, and dumps uploaded to be restored.
+find {directory} -maxdepth 1 \\( -name '*.partial' -o -name 'restore-*' \\) -mmin +60 -delete
+# The time, then a random part: two backups in one second get two names.
+file=$(mktemp --suffix=.sql.gz {directory}/{paths.project}-$(date -u +%Y%m%dT%H%M%SZ)-XXXXXX)
 databases=$(docker exec {DB_CONTAINER} sh -c '{_AS_ROOT} mysql -uroot -N -B -e "SHOW DATABASES"' \\
     | grep -Ev '^({excluded})$' || true)
 docker exec {DB_CONTAINER} sh -c '{_AS_ROOT} mysqldump -uroot --single-transaction \\

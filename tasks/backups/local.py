@@ -3,8 +3,10 @@ $PRISMA_BACKUP_DIR/<host>/), each dump with a `.sha256` in sha256sum's format.""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,8 +34,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# A dump's statements that would touch MySQL's own schemas (users and passwords).
+_SYSTEM_SCHEMA_STATEMENT = re.compile(
+    rb"^(?:CREATE DATABASE|USE)\b[^`\n]*`(?:mysql|sys|information_schema|performance_schema)`",
+    re.MULTILINE,
+)
+
+
+def touches_system_schemas(dump: Path) -> bool:
+    """Whether a gzipped dump creates or uses one of MySQL's own schemas."""
+    try:
+        with gzip.open(dump, "rb") as stream:
+            carry = b""
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                text = carry + block
+                if _SYSTEM_SCHEMA_STATEMENT.search(text):
+                    return True
+                carry = text[-4096:]
+    except (OSError, EOFError):
+        raise BackupError(f"restore_file: {dump} is not a gzip-compressed dump") from None
+    return False
+
+
 def verified_dump(local_file: str) -> tuple[Path, str]:
-    """The dump and its checksum from the `.sha256` beside it; raise if they disagree."""
+    """The dump and its checksum from the `.sha256` beside it; raise if they disagree, or
+    if the dump would touch MySQL's own schemas (restoring it could lock the server out)."""
     dump = Path(local_file).expanduser()
     checksum_file = dump.with_name(dump.name + ".sha256")
     if not dump.is_file():
@@ -46,6 +71,11 @@ def verified_dump(local_file: str) -> tuple[Path, str]:
         raise BackupError(
             f"restore_file: {dump} does not match its checksum ({actual} != {expected}); "
             "refusing to load a damaged dump"
+        )
+    if touches_system_schemas(dump):
+        raise BackupError(
+            f"restore_file: {dump} contains MySQL's own schemas (mysql, sys, ...), which hold "
+            "the users and their passwords; backup.py leaves them out. Refusing to load it"
         )
     return dump, expected
 

@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from pyinfra import host, logger, state
-from pyinfra.api import FileUploadCommand, FunctionCommand, operation
+from pyinfra.api import FunctionCommand, operation
 from pyinfra.api.host import Host
 
 from tasks.backups.commands import (
@@ -19,33 +19,43 @@ from tasks.backups.commands import (
 from tasks.backups.facts import OffsiteBackups
 from tasks.backups.files import CONFIG_DIR, WantedFile
 from tasks.backups.local import keep_checksum, sha256_of
-from tasks.pyinfra_helpers import connector_arguments, failure, log_error, run_quietly
+from tasks.pyinfra_helpers import (
+    connector_arguments,
+    failure,
+    log_error,
+    private_transfer_dir,
+    put_private_file,
+    run_quietly,
+)
 from tasks.redaction import redact
 from tasks.stack.layout import StackPaths
 from tasks.stack.operations import directory_commands, file_commands
 
 
-def _back_up(state, on_host: Host, paths, keep, local_dir: Path, arguments) -> bool:
-    done, output = run_quietly(on_host, backup_command(paths, keep), arguments)
+def _back_up(state, host: Host, paths, keep, local_dir: Path, arguments) -> bool:
+    done, output = run_quietly(host, backup_command(paths, keep), arguments)
     lines = [line for line in output.stdout_lines if line.startswith("backup ")]
     if not done or not lines:
-        log_error(on_host, f"backup failed: {redact(output.stderr)}")
+        log_error(host, f"backup failed: {redact(output.stderr)}")
         return False
     _, remote_file, remote_sha = lines[-1].split()
     local_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     local_file = local_dir / Path(remote_file).name
-    if not on_host.get_file(remote_file, str(local_file), **arguments):
-        log_error(on_host, f"could not download {remote_file}")
+    with private_transfer_dir(host, arguments) as directory:
+        temp = f"{directory}/{local_file.name}" if directory else None
+        downloaded = host.get_file(
+            remote_file, str(local_file), remote_temp_filename=temp, **arguments
+        )
+    if not downloaded:
+        log_error(host, f"could not download {remote_file}")
         return False
     local_file.chmod(0o600)
     local_sha = sha256_of(local_file)
     if local_sha != remote_sha:
-        log_error(on_host, f"downloaded {local_file} does not match the host's checksum")
+        log_error(host, f"downloaded {local_file} does not match the host's checksum")
         return False
     keep_checksum(local_file, local_sha)
-    on_host.log(
-        f"backup {remote_file} downloaded to {local_file} (sha256 {local_sha})", logger.info
-    )
+    host.log(f"backup {remote_file} downloaded to {local_file} (sha256 {local_sha})", logger.info)
     return True
 
 
@@ -64,12 +74,19 @@ def database_backed_up(paths: StackPaths, keep: int, local_dir: str):
     yield FunctionCommand(_back_up, (paths, keep, Path(local_dir), connector_arguments()), {})
 
 
-def _load(state, on_host: Host, remote_file, sha256, arguments) -> bool:
-    done, output = run_quietly(on_host, restore_command(remote_file, sha256), arguments)
-    if not done:
-        log_error(on_host, f"restore failed: {redact(output.stderr)}")
+def _upload_and_load(state, host: Host, paths, local_file, sha256, arguments) -> bool:
+    directory = shlex.quote(host_backup_dir(paths))
+    remote_file = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
+    ready, _ = run_quietly(host, f"mkdir -p -m 700 {directory}", arguments)
+    if not (ready and put_private_file(host, local_file, remote_file, arguments)):
+        log_error(host, f"could not upload {local_file} to {remote_file}")
         return False
-    on_host.log(f"loaded {remote_file}", logger.info)
+    done, output = run_quietly(host, restore_command(remote_file, sha256), arguments)
+    run_quietly(host, f"rm -f {shlex.quote(remote_file)}", arguments)
+    if not done:
+        log_error(host, f"restore failed: {redact(output.stderr)}")
+        return False
+    host.log(f"loaded {local_file}", logger.info)
     return True
 
 
@@ -84,11 +101,7 @@ def database_restored(paths: StackPaths, local_file: str, sha256: str):
 
     Tables in the dump replace the same tables in the database; others are left alone.
     """
-    remote = f"{host_backup_dir(paths)}/restore-{Path(local_file).name}"
-    yield f"mkdir -p -m 700 {shlex.quote(host_backup_dir(paths))}"
-    yield FileUploadCommand(local_file, remote)
-    yield f"chmod 600 {shlex.quote(remote)}"
-    yield FunctionCommand(_load, (remote, sha256, connector_arguments()), {})
+    yield FunctionCommand(_upload_and_load, (paths, local_file, sha256, connector_arguments()), {})
 
 
 # --- Off-site backups ---------------------------------------------------------------------
@@ -113,14 +126,14 @@ def offsite_files(wanted: dict[str, WantedFile]):
     yield from commands
 
 
-def _run_script(state, on_host: Host, command: str, what: str, arguments) -> bool:
+def _run_script(state, host: Host, command: str, what: str, arguments) -> bool:
     """Run prisma-backup; its report lines go to the log, its errors (masked) fail."""
-    done, output = run_quietly(on_host, command, arguments)
+    done, output = run_quietly(host, command, arguments)
     for line in output.stdout_lines:
-        on_host.log(redact(line), logger.info)
+        host.log(redact(line), logger.info)
     if not done:
         errors = [redact(line) for line in output.stderr_lines if line.strip()]
-        log_error(on_host, f"{what} failed: " + ("\n    ".join(errors[-8:]) or "no message"))
+        log_error(host, f"{what} failed: " + ("\n    ".join(errors[-8:]) or "no message"))
     return done
 
 

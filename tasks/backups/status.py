@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from tasks.backups.commands import offsite_status_probe
 from tasks.host.probes import tagged
-from tasks.stack.status import StatusSection
 
 _RECORDS = ("last-backup", "last-backup-failure", "last-verify")
 
@@ -70,7 +68,3 @@ def backup_table_lines(status: dict[str, Any]) -> list[str]:
     if status["next"]:
         lines.append(f"backup: next run {status['next']}")
     return lines
-
-
-def backup_status_section() -> StatusSection:
-    return StatusSection("backups", offsite_status_probe(), read_backup_status, backup_table_lines)

@@ -24,6 +24,7 @@ class DockerEngineState:
     enabled: bool = False
     active: bool = False
     dpkg_interrupted: bool = False
+    memory_bytes: int = 0  # MemTotal; 0 when unknown
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -36,6 +37,8 @@ def engine_probe() -> str:
         '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
         '${VERSION_CODENAME:--}" ); '
         'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
+        # kB as the kernel says it: awk would print bytes in exponent notation.
+        'awk \'$1 == "MemTotal:" { print "mem-kb", $2 }\' /proc/meminfo 2>/dev/null; '
         f"dpkg-query -W -f='{package_format}' {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
         f"{path_probe(ENGINE_PATHS)}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
@@ -51,7 +54,7 @@ def engine_probe() -> str:
 
 
 def parse_engine(lines: list[str]) -> DockerEngineState:
-    platform, architecture = UNKNOWN_PLATFORM, ""
+    platform, architecture, memory = UNKNOWN_PLATFORM, "", 0
     packages: dict[str, list[str]] = {}
     flags: set[str] = set()
     for tag, _, words in tagged(lines):
@@ -59,6 +62,8 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
             platform = Platform(words[0].lower(), words[1], "" if words[2] == "-" else words[2])
         elif tag == "arch" and words:
             architecture = words[0]
+        elif tag == "mem-kb" and words and words[0].isdigit():
+            memory = int(words[0]) * 1024
         elif tag == "pkg" and len(words) >= 3 and words[2].startswith("ii"):
             packages.setdefault(words[0], []).append(words[1])
         elif tag == "init" and words:
@@ -74,6 +79,7 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
         enabled="enabled" in flags,
         active="active" in flags,
         dpkg_interrupted="dpkg-interrupted" in flags,
+        memory_bytes=memory,
     )
 
 

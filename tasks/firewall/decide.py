@@ -28,6 +28,6 @@ def firewall_problems(
         for path, content in wanted.items()
         if not found.path(path).has_content(content)
     ]
-    if not (found.enabled and found.active and found.rules_hooked):
-        problems.append("prisma-firewall: not enabled, not applied, or its rules are gone")
+    if not (found.enabled and found.active and found.rules_in_force):
+        problems.append("prisma-firewall: not enabled, not applied, or its rules were changed")
     return problems

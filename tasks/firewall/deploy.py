@@ -8,7 +8,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, systemd
 
 from tasks.firewall.facts import FirewallState
-from tasks.firewall.files import PATHS, SCRIPT, SERVICE
+from tasks.firewall.files import DOCKER_DROP_IN, PATHS, SCRIPT, SERVICE
 from tasks.pyinfra_helpers import converged_already
 from tasks.settings import Settings
 from tasks.work import Work
@@ -21,12 +21,12 @@ def configure_firewall(settings: Settings, work: Work[FirewallState, dict[str, s
     if converged_already(work, "firewall", f"The firewall is {state} as set", f"firewall {state}"):
         return
     if settings.prisma_firewall:
-        _enable(work.wanted, rules_hooked=work.found.rules_hooked)
+        _enable(work.wanted, rules_in_force=work.found.rules_in_force)
     else:
         _remove()
 
 
-def _enable(wanted_files: dict[str, str], rules_hooked: bool) -> None:
+def _enable(wanted_files: dict[str, str], rules_in_force: bool) -> None:
     uploads = [
         files.put(
             name=f"Write {path}",
@@ -46,13 +46,17 @@ def _enable(wanted_files: dict[str, str], rules_hooked: bool) -> None:
     systemd.service(
         name="Re-apply the firewall rules",
         service=SERVICE,
-        restarted=True,
-        # When a rule file changed, or someone flushed the rules by hand.
-        _if=lambda: not rules_hooked or any(upload.did_change() for upload in uploads),
+        # apply again, atomically; a restart would stop the unit and take the rules out
+        reloaded=True,
+        # When a rule file changed, or the rules in force were changed by hand.
+        _if=lambda: not rules_in_force or any(upload.did_change() for upload in uploads),
     )
 
 
 def _remove() -> None:
+    # Docker first stops requiring the rules, then the rules go.
+    files.file(name=f"Remove {DOCKER_DROP_IN}", path=DOCKER_DROP_IN, present=False)
+    systemd.daemon_reload(name="Let Docker start without the firewall")
     systemd.service(
         name="Take the firewall out (prisma_firewall is false)",
         service=SERVICE,
@@ -60,5 +64,6 @@ def _remove() -> None:
         enabled=False,
     )
     for path in PATHS:
-        files.file(name=f"Remove {path}", path=path, present=False)
+        if path != DOCKER_DROP_IN:
+            files.file(name=f"Remove {path}", path=path, present=False)
     systemd.daemon_reload(name="Forget the firewall unit")

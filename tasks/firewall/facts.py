@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.firewall.files import PATHS
+from tasks.firewall.files import PATHS, SCRIPT
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import tagged
 
@@ -19,21 +19,22 @@ class FirewallState:
     systemd: bool = False
     enabled: bool = False
     active: bool = False
-    rules_hooked: bool = False
+    rules_in_force: bool = False  # exactly the rules `prisma-firewall apply` makes now
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
 
 
 def firewall_probe() -> str:
-    """Tagged lines: `path` per file, then `systemd`, `enabled`, `active`, `rules-hooked`."""
+    """Tagged lines: `path` per file, then `systemd`, `enabled`, `active`, and
+    `rules-in-force` when the whole rule set in force, IPv4 and IPv6, is the one the
+    script would apply now (`prisma-firewall check`)."""
     return (
         f"{path_probe(PATHS)}; "
         "[ -d /run/systemd/system ] && echo systemd; "
         "systemctl is-enabled --quiet prisma-firewall 2>/dev/null && echo enabled; "
         "systemctl is-active --quiet prisma-firewall 2>/dev/null && echo active; "
-        "iptables -w -C INPUT -j PRISMA-INPUT 2>/dev/null "
-        "&& iptables -w -C DOCKER-USER -j PRISMA-DOCKER 2>/dev/null && echo rules-hooked; true"
+        f"{SCRIPT} check 2>/dev/null && echo rules-in-force; true"
     )
 
 
@@ -44,7 +45,7 @@ def parse_firewall(lines: list[str]) -> FirewallState:
         systemd="systemd" in flags,
         enabled="enabled" in flags,
         active="active" in flags,
-        rules_hooked="rules-hooked" in flags,
+        rules_in_force="rules-in-force" in flags,
     )
 
 

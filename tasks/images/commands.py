@@ -14,12 +14,15 @@ def write_record_command(paths: StackPaths, lines: list[str]) -> str:
 
 
 def retag_commands(recorded: dict[str, tuple[str, str, str]], services: list[str]) -> list[str]:
-    """Point each service's reference back at its recorded image (pulled by digest if gone)."""
+    """Point each service's reference back at its recorded image (pulled by digest if
+    gone); a service with no recorded image (its container was gone) is left as it is."""
     result = []
     for service in services:
-        image_id, reference, digest = recorded[service]
+        if service not in recorded:
+            continue
+        image_id, reference, digest = (shlex.quote(part) for part in recorded[service])
         fetch = f"docker image inspect {image_id} >/dev/null 2>&1"
-        if digest:
-            fetch += f" || docker pull --quiet {shlex.quote(digest)} >/dev/null"
-        result.append(f"{fetch} && docker tag {image_id} {shlex.quote(reference)}")
+        if digest != "''":
+            fetch += f" || docker pull --quiet {digest} >/dev/null"
+        result.append(f"{fetch} && docker tag {image_id} {reference}")
     return result

@@ -18,22 +18,22 @@ from tasks.stack.layout import StackPaths
 from tasks.stack.operations import wait_until_ok
 
 
-def _wait_or_roll_back(state, on_host: Host, paths, url, timeout, rollback, arguments) -> bool:
-    if wait_until_ok(state, on_host, url, timeout, paths, arguments):
+def _wait_or_roll_back(state, host: Host, paths, url, timeout, rollback, arguments) -> bool:
+    if wait_until_ok(state, host, url, timeout, paths, arguments):
         return True
-    on_host.log_styled(
+    host.log_styled(
         "rolling back to the images recorded before the upgrade",
         fg="yellow",
         log_func=logger.warning,
     )
     for command in [*rollback, commands.compose_up(paths)]:
-        done, output = run_quietly(on_host, command, arguments)
+        done, output = run_quietly(host, command, arguments)
         if not done:
-            log_error(on_host, f"rollback failed: {redact(output.stderr)}")
+            log_error(host, f"rollback failed: {redact(output.stderr)}")
             return False
-    recovered = wait_until_ok(state, on_host, url, timeout, paths, arguments)
+    recovered = wait_until_ok(state, host, url, timeout, paths, arguments)
     outcome = "the server answers again" if recovered else "but the server still does not answer"
-    log_error(on_host, f"the upgrade failed and was rolled back to the previous images; {outcome}")
+    log_error(host, f"the upgrade failed and was rolled back to the previous images; {outcome}")
     return False
 
 

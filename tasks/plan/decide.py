@@ -20,7 +20,13 @@ from tasks.secrets.offsite import BackupSecrets
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
 from tasks.stack.compose_file import render_compose_file
-from tasks.stack.decide import StackFilesWanted, fingerprint_to_record, stack_problems
+from tasks.stack.decide import (
+    StackFilesWanted,
+    check_directory_is_ours,
+    check_java_heap_fits,
+    password_check,
+    stack_problems,
+)
 from tasks.stack.envfile import env_values, render_env
 from tasks.stack.facts import StackState
 from tasks.stack.secrets import stack_secrets
@@ -49,7 +55,8 @@ def _wanted_stack_files(
     return StackFilesWanted(
         compose_file=render_compose_file(settings),
         env_file=HiddenValue(env_file),
-        db_fingerprint=fingerprint_to_record(settings, secrets, found.files, env_file),
+        db_password=secrets.db_password,
+        password_check=password_check(settings, found.files, env_file),
     )
 
 
@@ -76,9 +83,16 @@ def decide_deploy(
     )
 
 
+def refuse_unfit_host(settings: Settings, found: WholeHostState) -> None:
+    """Refuse, before any secret is generated for it, a host the stack cannot go on."""
+    check_directory_is_ours(settings, found.stack.files)
+    check_java_heap_fits(settings, found.engine.memory_bytes)
+
+
 def plan_deploy(settings: Settings) -> DeployPlan:
     """Read the host once, resolve its secrets, decide every part's work."""
     found = read_host(settings)
+    refuse_unfit_host(settings, found)
     secrets = stack_secrets(settings, found.stack.files)
     backup = backup_secrets(settings, found.backups) if settings.backup_repository else None
     return decide_deploy(settings, found, secrets, backup)

@@ -16,6 +16,7 @@ from tasks.errors import HostRefused
 from tasks.secrets.generate import generate_password
 from tasks.secrets.store import REPOSITORY_PASSWORD_FILE, SecretStore
 from tasks.settings import Settings
+from tasks.settings.checks import secret_text, secret_token
 
 REPOSITORY_PASSWORD_ENV = "PRISMA_BACKUP_REPOSITORY_PASSWORD"
 S3_ACCESS_KEY_ID_ENV = "PRISMA_BACKUP_S3_ACCESS_KEY_ID"
@@ -38,16 +39,29 @@ class BackupSecrets:
         return [value.unmask() for value in values if value is not None]
 
 
-def _given(settings: Settings, setting: str, variable: str, environ: Mapping[str, str]):
+def _given(
+    settings: Settings, setting: str, variable: str, environ: Mapping[str, str], check=secret_text
+):
+    """Host data, else the environment (checked like host data; the value never shown)."""
     value = getattr(settings, setting)
     if value is None and environ.get(variable):
-        value = HiddenValue(environ[variable])
+        try:
+            value = check(environ[variable])
+        except ValueError as expected:
+            raise BackupSecretsError(
+                f"host {settings.host_name}: environment variable {variable} must be "
+                f"{expected} (value not shown)"
+            ) from None
     return value
 
 
 def _s3_keys(settings: Settings, environ: Mapping[str, str]) -> tuple:
-    key_id = _given(settings, "backup_s3_access_key_id", S3_ACCESS_KEY_ID_ENV, environ)
-    secret = _given(settings, "backup_s3_secret_access_key", S3_SECRET_ACCESS_KEY_ENV, environ)
+    key_id = _given(
+        settings, "backup_s3_access_key_id", S3_ACCESS_KEY_ID_ENV, environ, secret_token
+    )
+    secret = _given(
+        settings, "backup_s3_secret_access_key", S3_SECRET_ACCESS_KEY_ENV, environ, secret_token
+    )
     if (key_id is None) != (secret is None) or (
         key_id is None and (settings.backup_repository or "").startswith("s3:")
     ):

@@ -23,6 +23,7 @@ from tasks.secrets.store import (
     secrets_root,
 )
 from tasks.settings import Settings
+from tasks.settings.catalogue import SETTINGS_BY_NAME
 
 
 class SecretsError(HostRefused):
@@ -83,19 +84,36 @@ class SecretResolver:
         )
 
     def _resolve(self, source: _Source, keep_new: Callable[[_Source], str]) -> HiddenValue:
-        given = getattr(self.settings, source.setting)
+        given = getattr(self.settings, source.setting)  # checked when settings were loaded
         if given is not None:
             return given
         from_environment = self.environ.get(source.environment)
         if from_environment:
-            return HiddenValue(from_environment)
+            return self._checked(
+                source, from_environment, f"environment variable {source.environment}"
+            )
         stored = self.store.read(source.store_file)
         if stored is not None:
-            return HiddenValue(stored)
+            return self._checked(
+                source, stored, f"secret store file {self.store.path / source.store_file}"
+            )
         # Only now ask the host (one round trip): the usual run finds every value above.
         if self.host_has_stack():
             raise SecretsError(self._refusal(source))
         return HiddenValue(keep_new(source))
+
+    def _checked(self, source: _Source, value: str, origin: str) -> HiddenValue:
+        """A secret from the environment or the store, held to the checks host data gets.
+        A password's trailing newline (`echo ... > file`) is not part of it; a PEM's is."""
+        if not source.store_file.endswith(".pem"):
+            value = value.rstrip("\r\n")
+        try:
+            return SETTINGS_BY_NAME[source.setting].check(value)
+        except ValueError as expected:
+            raise SecretsError(
+                f"host {self.settings.host_name}: the {origin} (for setting "
+                f"'{source.setting}') must be {expected}; the value is not shown"
+            ) from None
 
     def _keep_new_password(self, source: _Source) -> str:
         return self.store.keep(source.store_file, generate_password())

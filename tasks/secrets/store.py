@@ -7,6 +7,7 @@ The local secret store: ``.secrets/<host name>/`` beside this project (or
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,17 +43,24 @@ class SecretStore:
     def keep(self, name: str, value: str) -> str:
         """Store value unless one is already there; return the value that is kept.
 
-        O_EXCL makes a concurrent run that generated its own value lose cleanly: it
-        reads back the first value instead of overwriting it.
+        The value is written whole to a private temp file first, then linked into place:
+        a reader never sees half a secret, and link() fails when the name exists, so a
+        concurrent run that generated its own value loses cleanly and reads back the
+        first one instead of overwriting it.
         """
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path.mkdir(mode=0o700, exist_ok=True)
+        descriptor, temp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.")  # 0600
         try:
-            descriptor = os.open(self.path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as stored:
+                stored.write(value)
+                stored.flush()
+                os.fsync(stored.fileno())
+            os.link(temp, self.path / name)
         except FileExistsError:
             existing = self.read(name)
             assert existing is not None
             return existing
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stored:
-            stored.write(value)
+        finally:
+            os.unlink(temp)
         return value

@@ -46,7 +46,10 @@ class Settings(OffsiteBackupSettings):
         3, "json-file log rotation: rotated files kept per container.", check.integer(1, 100)
     )
     docker_daemon_options: dict = setting(
-        {}, "Extra keys merged over the generated /etc/docker/daemon.json.", check.json_object
+        {},
+        "Extra keys merged over the generated /etc/docker/daemon.json (keys that would expose "
+        "the Docker API or bypass the firewall, such as hosts or iptables, are refused).",
+        check.daemon_options,
     )
     docker_apt_lock_timeout: int = setting(
         600,
@@ -61,8 +64,9 @@ class Settings(OffsiteBackupSettings):
     # --- The Prisma stack ----------------------------------------------------------
     prisma_stack_dir: str = setting(
         "/opt/prisma",
-        "Directory on the host holding docker-compose.yml and .env (mode 0700).",
-        check.absolute_path,
+        "Directory on the host holding docker-compose.yml and .env (mode 0700): a directory "
+        "of its own, not a system directory; one that holds files of others is refused.",
+        check.stack_directory,
     )
     prisma_project_name: str = setting(
         "prisma",
@@ -192,8 +196,9 @@ class Settings(OffsiteBackupSettings):
     )
     prisma_schema_manager_secret: HiddenValue | None = setting(
         None,
-        "SCHEMA_MANAGER_SECRET of the server. Environment: PRISMA_SCHEMA_MANAGER_SECRET.",
-        check.optional(check.secret_text),
+        "SCHEMA_MANAGER_SECRET of the server (16 characters or more). Environment: "
+        "PRISMA_SCHEMA_MANAGER_SECRET.",
+        check.optional(check.long_secret(16)),
         secret=True,
     )
     prisma_cluster_public_key: HiddenValue | None = setting(
@@ -203,6 +208,9 @@ class Settings(OffsiteBackupSettings):
         check.optional(check.pem_public_key),
         secret=True,
     )
+
+    # Not a setting: the SSH port pyinfra connects to (the firewall lets it in).
+    ssh_port: int = 22
 
     @property
     def health_url(self) -> str:

@@ -66,17 +66,41 @@ def port_list(value: Any) -> list[int]:
 
 
 def ip_address(value: Any) -> str:
+    expected = "an IPv4 or IPv6 address without a zone ID, e.g. '0.0.0.0' or '127.0.0.1'"
+    # Python accepts any text after '%' as an IPv6 zone ID: quotes, newlines, anything.
+    if not isinstance(value, str) or "%" in value:
+        raise ValueError(expected)
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise ValueError("an IPv4 or IPv6 address, e.g. '0.0.0.0' or '127.0.0.1'") from None
+        raise ValueError(expected) from None
+
+
+# Values from the Prisma 1.1 Docker document and its examples: public, never secret.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"MUCHSECRET", "SECRET_1", "SECRET_2", "graphcool", "PUBLIC_KEY", "secret", "password"}
+)
 
 
 def secret_text(value: Any) -> HiddenValue:
     raw = value.unmask() if isinstance(value, HiddenValue) else value
     if not isinstance(raw, str) or not raw or "\x00" in raw:
         raise ValueError("a non-empty string without NUL characters")
+    if raw in KNOWN_DEFAULT_SECRETS:
+        raise ValueError(
+            "a secret of your own, not a published example value (leave it unset to generate one)"
+        )
     return HiddenValue(raw)
+
+
+def long_secret(min_length: int) -> Check:
+    def check(value: Any) -> HiddenValue:
+        text = secret_text(value)
+        if len(text.unmask()) < min_length:
+            raise ValueError(f"at least {min_length} characters: it guards the management API")
+        return text
+
+    return check
 
 
 def json_object(value: Any) -> dict:
@@ -87,6 +111,14 @@ def json_object(value: Any) -> dict:
     except (TypeError, ValueError):
         raise ValueError("a mapping that can be written as JSON") from None
     return value
+
+
+def daemon_options(value: Any) -> dict:
+    options = json_object(value)
+    for key in sorted(options):
+        if key in FORBIDDEN_DAEMON_OPTIONS:
+            raise ValueError(f"a mapping without the key {key!r}: {FORBIDDEN_DAEMON_OPTIONS[key]}")
+    return options
 
 
 def pem_public_key(value: Any) -> HiddenValue:
@@ -109,13 +141,68 @@ _IMAGE_REFERENCE = (
 image_reference = matching(
     _IMAGE_REFERENCE, "a Docker image reference such as 'mysql:5.7' or 'registry:5000/prisma:1.0'"
 )
-absolute_path = matching(
-    r"/[A-Za-z0-9._/-]*[A-Za-z0-9._-]", "an absolute path such as '/opt/prisma'"
-)
+# Directories of the system, and everything above them: the deploy makes its stack
+# directory root's and 0700, which would break any of these.
+SYSTEM_DIRECTORIES = frozenset(
+    {"/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+     "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+     "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin", "/usr/local/sbin", "/usr/sbin",
+     "/usr/share", "/var", "/var/lib", "/var/lib/docker", "/var/log", "/var/tmp"}
+)  # fmt: skip
+# Virtual or emptied at boot: a stack there would not survive.
+VOLATILE_DIRECTORIES = ("/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/boot")
+
+
+def stack_directory(value: Any) -> str:
+    expected = (
+        "a normalised absolute path of a directory of its own, such as '/opt/prisma' "
+        "(no '..', '.', '//' or trailing '/'; not a system directory such as /etc or /usr)"
+    )
+    # Each component starts with a letter, digit or '_': no '.', '..', '//' or '-x'.
+    if not isinstance(value, str) or not re.fullmatch(r"(/[A-Za-z0-9_][A-Za-z0-9._-]*)+", value):
+        raise ValueError(expected)
+    inside_volatile = any(value.startswith(root + "/") for root in VOLATILE_DIRECTORIES)
+    if value in SYSTEM_DIRECTORIES or inside_volatile:
+        raise ValueError(expected)
+    return value
+
+
+# daemon.json keys that would open Docker to the network or switch off the filtering the
+# firewall relies on (Docker's own iptables rules, DOCKER-USER), with the reason.
+FORBIDDEN_DAEMON_OPTIONS = {
+    "hosts": "it can expose the Docker API on the network (root on the host for anyone)",
+    "tls": "it configures a Docker API on the network",
+    "tlsverify": "it configures a Docker API on the network",
+    "iptables": "it turns off Docker's iptables rules, and with them the DOCKER-USER firewall",
+    "ip6tables": "it changes Docker's IPv6 rules, which the firewall hooks into",
+    "firewall-backend": "the firewall hooks into Docker's iptables chains",
+    "userland-proxy": "the firewall filters published ports where Docker's rules route them",
+    "userland-proxy-path": "the firewall filters published ports where Docker's rules route them",
+    "ip": "it changes the address published ports bind to; use prisma_bind_address",
+    "bridge": "the stack's containers must stay on Docker's own bridges",
+    "icc": "it changes how containers on Docker's bridges reach each other",
+}  # fmt: skip
 compose_project = matching(
     r"[a-z0-9][a-z0-9_-]*", "a Compose project name: lowercase letters, digits, '_' and '-'"
 )
-java_memory = matching(r"[1-9][0-9]*[kKmMgG]?", "a Java heap size such as '1G' or '512m'")
+_JAVA_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def java_heap_bytes(size: str) -> int:
+    """A -Xmx size ('512m', '1G', '2097152') in bytes."""
+    unit = size[-1].lower() if size[-1].isalpha() else ""
+    return int(size.rstrip("kKmMgG")) * _JAVA_UNITS[unit]
+
+
+def java_memory(value: Any) -> str:
+    expected = "a Java heap size from 64m to 1024g, such as '1G' or '512m'"
+    if not isinstance(value, str) or not re.fullmatch(r"[1-9][0-9]{0,12}[kKmMgG]?", value):
+        raise ValueError(expected)
+    if not 64 * 1024**2 <= java_heap_bytes(value) <= 1024**4:
+        raise ValueError(expected)
+    return value
+
+
 log_size = matching(r"[1-9][0-9]*[kmg]", "a size such as '10m', '500k' or '1g'")
 docker_version = matching(
     r"[0-9A-Za-z.:~+-]+", "a Docker version such as '27.3.1' (or a full apt version string)"

@@ -15,11 +15,6 @@ from tasks.settings.catalogue import SETTINGS_BY_NAME, Settings
 
 OUR_PREFIXES = ("docker_", "prisma_", "nuke_", "backup_", "restore_", "logs_", "status_")
 
-# Values from the Prisma 1.1 Docker document and its examples: public, never secret.
-KNOWN_DEFAULT_SECRETS = frozenset(
-    {"MUCHSECRET", "SECRET_1", "SECRET_2", "graphcool", "PUBLIC_KEY", "secret", "password"}
-)
-
 
 class SettingsError(HostRefused):
     """Bad host data: the message names the setting and what it expects."""
@@ -82,22 +77,6 @@ def _check_ports(host_name: str, values: Mapping[str, Any], ssh_port: Any) -> No
         )
 
 
-def _check_given_secrets(host_name: str, values: Mapping[str, Any]) -> None:
-    for name in ("prisma_db_password", "prisma_schema_manager_secret"):
-        secret = values[name]
-        if secret is not None and secret.unmask() in KNOWN_DEFAULT_SECRETS:
-            raise SettingsError(
-                f"host {host_name}: setting '{name}' is a published example value; "
-                "leave it unset to generate one, or give a secret of your own"
-            )
-    manager = values["prisma_schema_manager_secret"]
-    if manager is not None and len(manager.unmask()) < 16:
-        raise SettingsError(
-            f"host {host_name}: setting 'prisma_schema_manager_secret' must be at least "
-            "16 characters: it guards the management API"
-        )
-
-
 def _check_backups(host_name: str, values: Mapping[str, Any]) -> None:
     keep = ("backup_keep_daily", "backup_keep_weekly", "backup_keep_monthly")
     if not any(values[name] for name in keep):
@@ -121,7 +100,7 @@ def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     """Validate the host data of one host and return its Settings."""
     check_known_keys(host_name, data)
     values = checked_values(host_name, data)
-    _check_ports(host_name, values, data.get("ssh_port"))
-    _check_given_secrets(host_name, values)
+    ssh_port = data.get("ssh_port") or 22
+    _check_ports(host_name, values, ssh_port)
     _check_backups(host_name, values)
-    return Settings(host_name=host_name, **values)
+    return Settings(host_name=host_name, ssh_port=ssh_port, **values)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import shlex
 
-from tasks.host.probes import DOCKER_API, http_status_probe
-from tasks.settings import Settings
 from tasks.stack.envfile import ENV_KEYS
-from tasks.stack.layout import SERVICES, StackPaths
+from tasks.stack.layout import DB_CONTAINER, SERVICES, StackPaths
 
 
 def compose(paths: StackPaths, *arguments: str) -> str:
@@ -65,17 +63,6 @@ def compose_logs(paths: StackPaths, tail: int) -> str:
     return compose(paths, f"logs --no-color --timestamps --tail {int(tail)}", *SERVICES)
 
 
-def logs_command(paths: StackPaths, settings: Settings) -> str:
-    """logs.py: the services' logs as the logs_* settings ask."""
-    arguments = ["logs", "--no-color", "--timestamps", f"--tail {settings.logs_lines}"]
-    if settings.logs_since:
-        arguments.append(f"--since {shlex.quote(settings.logs_since)}")
-    if settings.logs_follow:
-        arguments.append("--follow")
-    services = SERVICES if settings.logs_service == "all" else (settings.logs_service,)
-    return compose(paths, *arguments, *services)
-
-
 def wait_for_ok(url: str, timeout_seconds: int) -> str:
     """Poll url until it answers exactly `OK`; exit 1 when timeout_seconds pass first."""
     quoted = shlex.quote(url)
@@ -95,20 +82,12 @@ def http_answer(url: str) -> str:
     )
 
 
-def status_report(paths: StackPaths, url: str) -> str:
-    """For status.py: `inspect <json>` per container (chosen fields only: the full inspect
-    output holds the environment, secrets included), `images <json>`, `status <body>`."""
-    fields = (
-        '{"service": {{json (index .Config.Labels "com.docker.compose.service")}}, '
-        '"state": {{json .State.Status}}, '
-        '"health": {{if .State.Health}}{{json .State.Health.Status}}{{else}}""{{end}}, '
-        '"image": {{json .Config.Image}}, "image_id": {{json .Image}}, '
-        '"started_at": {{json .State.StartedAt}}}'
-    )
+def database_login(password_file: str) -> str:
+    """Log in to the running database as root with the password in password_file (read
+    inside the container from stdin: never on a command line), then remove the file."""
+    quoted = shlex.quote(password_file)
+    login = 'MYSQL_PWD="$(cat)" exec mysql --user=root --batch --skip-column-names -e "SELECT 1"'
     return (
-        "docker ps --all --quiet "
-        f"--filter label=com.docker.compose.project={shlex.quote(paths.project)} "
-        f"| xargs -r docker inspect --format {shlex.quote(fields)} | sed 's/^/inspect /'; "
-        f"printf 'images '; {DOCKER_API} http://localhost/images/json; echo; "
-        f"{http_status_probe(url)}"
+        f"docker exec -i {DB_CONTAINER} sh -c {shlex.quote(login)} < {quoted}; "
+        f"status=$?; rm -f {quoted}; exit $status"
     )

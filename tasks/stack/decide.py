@@ -6,18 +6,26 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
-from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
-from tasks.secrets.resolve import SecretsError, StackSecrets
+from tasks.errors import HostRefused
+from tasks.secrets.fingerprint import password_fingerprint
 from tasks.settings import Settings
+from tasks.settings.checks import java_heap_bytes
 from tasks.stack.facts import ComposeProjectState, StackFilesState, StackState
-from tasks.stack.layout import StackPaths, service_images
+from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
 
 
 @dataclass(frozen=True)
 class StackFilesWanted:
     compose_file: str
     env_file: HiddenValue
-    db_fingerprint: str | None  # to record on the host (None: leave it as it is)
+    db_password: HiddenValue
+    password_check: str | None  # RECORD, VERIFY, PROVE or None (see password_check)
+
+    def fingerprint_to_record(self) -> str | None:
+        """The fingerprint stack_files records beside .env on a fresh database."""
+        if self.password_check != RECORD:
+            return None
+        return password_fingerprint(self.db_password.unmask())
 
 
 def stack_drift(project: ComposeProjectState, images: dict[str, str]) -> list[str]:
@@ -53,6 +61,30 @@ def stack_drift(project: ComposeProjectState, images: dict[str, str]) -> list[st
     return reasons
 
 
+def check_directory_is_ours(settings: Settings, files: StackFilesState) -> None:
+    """Refuse a stack directory that holds anything this deploy did not put there: the
+    deploy makes the directory root's and 0700, and its files are rewritten."""
+    foreign = sorted(files.entries - OWN_ENTRIES)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise HostRefused(
+            f"host {settings.host_name}: setting 'prisma_stack_dir' is "
+            f"{settings.prisma_stack_dir}, which holds files that are not the stack's "
+            f"({shown}); choose a directory of its own (a new or an empty one)"
+        )
+
+
+def check_java_heap_fits(settings: Settings, memory_bytes: int) -> None:
+    """Refuse a Java heap the host cannot hold at all (the JVM would be killed)."""
+    heap = java_heap_bytes(settings.prisma_java_heap)
+    if memory_bytes and heap >= memory_bytes:
+        raise HostRefused(
+            f"host {settings.host_name}: setting 'prisma_java_heap' is "
+            f"{settings.prisma_java_heap} ({heap / 1024**3:.1f} GiB), more than this host's "
+            f"memory ({memory_bytes / 1024**3:.1f} GiB); give a smaller heap"
+        )
+
+
 def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWanted) -> list[str]:
     """What differs from the wanted stack; empty when nothing."""
     paths = StackPaths.of(settings)
@@ -69,29 +101,20 @@ def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWant
     problems += stack_drift(found.project, service_images(settings))
     if found.status_body != "OK":
         problems.append(f"{settings.health_url}: does not answer OK")
-    if wanted.db_fingerprint is not None:
+    if wanted.password_check in (RECORD, PROVE):
         problems.append("the database password's fingerprint is to be recorded")
     return problems
 
 
-def fingerprint_to_record(
-    settings: Settings, secrets: StackSecrets, files: StackFilesState, env_file: str
-) -> str | None:
-    """Refuse a database password other than the one the volume was initialised with;
-    return the fingerprint to record when none is (None: nothing to record)."""
-    password = secrets.db_password.unmask()
-    if files.db_fingerprint and fingerprint_matches(password, files.db_fingerprint):
-        return None
-    if files.db_fingerprint and files.volume:
-        raise SecretsError(
-            f"host {settings.host_name}: the database password differs from the one the "
-            "database was initialised with (prisma_db_password, PRISMA_DB_PASSWORD or "
-            f"{StackPaths.of(settings).env_file} changed?). MySQL keeps its first password: "
-            "the server would be locked out. To change it, see 'The database password' in "
-            "README.md; otherwise unset the new value"
-        )
-    # A fresh volume takes this password; an existing one is known to have it only when
-    # .env stays as it is (stacks deployed before fingerprints were kept).
-    if not files.volume or files.path(StackPaths.of(settings).env_file).has_content(env_file):
-        return password_fingerprint(password)
-    return None
+# How this run makes sure the database password is the one the volume was made with.
+RECORD = "record"  # no volume, no fingerprint: a fresh database takes this password
+VERIFY = "verify"  # a fingerprint, and .env is to change: the password must match it
+PROVE = "prove"  # a volume without a fingerprint: the password must log in first
+
+
+def password_check(settings: Settings, files: StackFilesState, env_file: str) -> str | None:
+    """Which check the database password needs (None: .env and the fingerprint stay)."""
+    if files.has_fingerprint:
+        unchanged = files.path(StackPaths.of(settings).env_file).has_content(env_file)
+        return None if unchanged else VERIFY
+    return PROVE if files.volume else RECORD

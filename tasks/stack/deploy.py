@@ -6,10 +6,15 @@ from pyinfra.api import deploy
 
 from tasks.pyinfra_helpers import converged_already
 from tasks.settings import Settings
-from tasks.stack.decide import StackFilesWanted
+from tasks.stack.decide import PROVE, VERIFY, StackFilesWanted
 from tasks.stack.facts import StackState
 from tasks.stack.layout import StackPaths, service_images
-from tasks.stack.operations import server_answers, stack_converged, stack_files
+from tasks.stack.operations import (
+    database_password_checked,
+    server_answers,
+    stack_converged,
+    stack_files,
+)
 from tasks.work import Work
 
 
@@ -30,9 +35,22 @@ def deploy_stack(settings: Settings, work: Work[StackState, StackFilesWanted]) -
         paths=paths,
         compose_file=work.wanted.compose_file,
         env_file=work.wanted.env_file,
-        db_fingerprint=work.wanted.db_fingerprint,
+        db_fingerprint=work.wanted.fingerprint_to_record(),
     )
     converge_and_wait(settings, verb="Converge")
+
+
+@deploy("Check the database password")
+def check_database_password(settings: Settings, work: Work[StackState, StackFilesWanted]) -> None:
+    """Before anything on the host changes: the password .env is to get must be the one
+    the database was initialised with. Nothing to check: no operation at all."""
+    if work.wanted.password_check in (VERIFY, PROVE):
+        database_password_checked(
+            name="Check the database password against the database",
+            paths=StackPaths.of(settings),
+            password=work.wanted.db_password,
+            check=work.wanted.password_check,
+        )
 
 
 def converge_and_wait(settings: Settings, verb: str) -> None:

@@ -31,7 +31,8 @@ class StackFilesState:
     volume: bool = False
     # sha256 of each file as the last converge left it (from the stack's record)
     recorded: dict[str, str] = field(default_factory=dict)
-    db_fingerprint: str = ""
+    has_fingerprint: bool = False  # its value is never read into a fact (facts are printed)
+    entries: frozenset[str] = frozenset()  # names in the stack directory
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)
@@ -43,28 +44,34 @@ class StackFilesState:
 
 
 def stack_files_probe(paths: StackPaths) -> str:
-    """Tagged lines: `path` per file, `recorded`, `db-fingerprint` and `volume`."""
+    """Tagged lines: `path` per file, `entry` per name in the directory, `recorded`,
+    `db-fingerprint` (present) and `volume` (Docker lists it, or its directory exists:
+    known even while Docker does not answer)."""
     return (
         path_probe([paths.directory, paths.compose_file, paths.env_file])
+        + f"; ls -A {shlex.quote(paths.directory)} 2>/dev/null | sed 's/^/entry /'"
         + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
-        + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] "
-        + f'&& echo "db-fingerprint $(cat {shlex.quote(paths.fingerprint_file)})"'
-        + f"; [ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
-        f'http://localhost/volumes/{paths.db_volume})" = 200 ] && echo volume; true'
+        + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] && echo db-fingerprint"
+        + f"; {{ [ -d {shlex.quote(paths.db_volume_dir)} ] || "
+        f"[ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
+        f'http://localhost/volumes/{paths.db_volume})" = 200 ]; }} && echo volume; true'
     )
 
 
 def parse_stack_files(lines: list[str]) -> StackFilesState:
     recorded: dict[str, str] = {}
-    fingerprint, volume = "", False
-    for tag, _, words in tagged(lines):
-        if tag == "recorded" and len(words) == 2:
+    entries: set[str] = set()
+    fingerprint = volume = False
+    for tag, rest, words in tagged(lines):
+        if tag == "entry" and rest:
+            entries.add(rest)
+        elif tag == "recorded" and len(words) == 2:
             recorded[words[1]] = words[0]
-        elif tag == "db-fingerprint" and words:
-            fingerprint = words[0]
+        elif tag == "db-fingerprint":
+            fingerprint = True
         elif tag == "volume":
             volume = True
-    return StackFilesState(paths_in(lines), volume, recorded, fingerprint)
+    return StackFilesState(paths_in(lines), volume, recorded, fingerprint, frozenset(entries))
 
 
 class StackFiles(FactBase[StackFilesState]):

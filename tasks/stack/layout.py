@@ -16,8 +16,25 @@ DB_ROOT_USER = "root"
 DB_PORT_IN_NETWORK = 3306
 DB_VOLUME_NAME = "db-persistence"
 
+DEFAULT_DOCKER_DATA_ROOT = "/var/lib/docker"
 COMPOSE_FILE_NAME = "docker-compose.yml"
 ENV_FILE_NAME = ".env"
+HASHES_FILE_NAME = ".compose-hashes"
+FINGERPRINT_FILE_NAME = ".db-password-fingerprint"
+PREVIOUS_IMAGES_FILE_NAME = ".previous-images"
+BACKUPS_DIR_NAME = "backups"
+# Everything the deploy keeps in the stack directory; anything else there is not ours.
+OWN_ENTRIES = frozenset(
+    {
+        COMPOSE_FILE_NAME,
+        ENV_FILE_NAME,
+        HASHES_FILE_NAME,
+        HASHES_FILE_NAME + ".new",
+        FINGERPRINT_FILE_NAME,
+        PREVIOUS_IMAGES_FILE_NAME,
+        BACKUPS_DIR_NAME,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -26,10 +43,12 @@ class StackPaths:
 
     directory: str
     project: str
+    docker_data_root: str = DEFAULT_DOCKER_DATA_ROOT
 
     @classmethod
     def of(cls, settings: Settings) -> StackPaths:
-        return cls(settings.prisma_stack_dir, settings.prisma_project_name)
+        data_root = settings.docker_daemon_options.get("data-root", DEFAULT_DOCKER_DATA_ROOT)
+        return cls(settings.prisma_stack_dir, settings.prisma_project_name, data_root)
 
     @property
     def compose_file(self) -> str:
@@ -42,16 +61,30 @@ class StackPaths:
     @property
     def hashes_file(self) -> str:
         """Record of the last converge: the files' digest and Compose's config hashes."""
-        return f"{self.directory}/.compose-hashes"
+        return f"{self.directory}/{HASHES_FILE_NAME}"
 
     @property
     def fingerprint_file(self) -> str:
         """The database password's fingerprint, recorded when the volume was initialised."""
-        return f"{self.directory}/.db-password-fingerprint"
+        return f"{self.directory}/{FINGERPRINT_FILE_NAME}"
+
+    @property
+    def previous_images_file(self) -> str:
+        """The images that ran before the last upgrade (see tasks/images/record.py)."""
+        return f"{self.directory}/{PREVIOUS_IMAGES_FILE_NAME}"
+
+    @property
+    def backups_dir(self) -> str:
+        return f"{self.directory}/{BACKUPS_DIR_NAME}"
 
     @property
     def db_volume(self) -> str:
         return f"{self.project}_{DB_VOLUME_NAME}"
+
+    @property
+    def db_volume_dir(self) -> str:
+        """Where Docker keeps the data volume: seen even while Docker does not answer."""
+        return f"{self.docker_data_root}/volumes/{self.db_volume}"
 
 
 def service_images(settings: Settings) -> dict[str, str]:

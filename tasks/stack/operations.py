@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
 import shlex
 from io import StringIO
 
-import click
 from pyinfra import host, logger, state
 from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue, StringCommand, operation
 from pyinfra.api.host import Host
@@ -15,18 +13,18 @@ from pyinfra.operations.util.files import generate_color_diff
 
 from tasks.host.facts import HttpBody
 from tasks.host.paths import PathState
-from tasks.pyinfra_helpers import connector_arguments, failure, log_error, run_quietly
+from tasks.pyinfra_helpers import (
+    connector_arguments,
+    log_error,
+    put_private_file,
+    run_quietly,
+)
 from tasks.redaction import redact
+from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
 from tasks.stack import commands
-from tasks.stack.decide import stack_drift
+from tasks.stack.decide import PROVE, VERIFY, stack_drift
 from tasks.stack.facts import ComposeProject, StackFiles
 from tasks.stack.layout import StackPaths
-from tasks.stack.status import (
-    StatusSection,
-    service_statuses,
-    status_document,
-    status_table,
-)
 
 LOG_LINES_ON_FAILURE = 40
 
@@ -115,6 +113,70 @@ def stack_files(
     yield from commands_
 
 
+# --- The database password ---------------------------------------------------------------
+
+
+PASSWORD_DIFFERS = (
+    "the database password differs from the one the database was initialised with "
+    "(prisma_db_password, PRISMA_DB_PASSWORD or .secrets/<host>/db_password changed?). MySQL "
+    "keeps its first password: the server would be locked out. To change it, see 'The "
+    "database password' in README.md; otherwise give the password it was created with"
+)
+
+
+def _verify(state, host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+    read, output = run_quietly(host, f"cat {shlex.quote(paths.fingerprint_file)}", arguments)
+    if read and fingerprint_matches(password.unmask(), output.stdout):
+        return True
+    log_error(host, PASSWORD_DIFFERS)
+    return False
+
+
+def _prove(state, host: Host, paths: StackPaths, password: HiddenValue, arguments) -> bool:
+    """Log in with the password; only then record its fingerprint."""
+    made, output = run_quietly(host, "umask 077 && mktemp", arguments)
+    password_file = output.stdout.strip()
+    logged_in = (
+        made
+        and put_private_file(host, StringIO(password.unmask()), password_file, arguments)
+        and run_quietly(host, commands.database_login(password_file), arguments)[0]
+    )
+    if logged_in:
+        fingerprint = password_fingerprint(password.unmask()) + "\n"
+        return put_private_file(host, StringIO(fingerprint), paths.fingerprint_file, arguments)
+    log_error(
+        host,
+        f"the database volume {paths.db_volume} exists but no fingerprint of its password is "
+        f"recorded ({paths.fingerprint_file}), and the password this run would use could not "
+        "be shown to log in to the running database (not running, or access denied). Start "
+        "the stack with the password it was created with (start.py), give that password "
+        "(prisma_db_password, PRISMA_DB_PASSWORD or .secrets/<host>/db_password), then "
+        "deploy again",
+    )
+    return False
+
+
+@operation()
+def database_password_checked(paths: StackPaths, password: HiddenValue, check: str | None):
+    """
+    Make sure the database password is the one the volume was initialised with, before
+    anything changes: against the recorded fingerprint (VERIFY), or by logging in to the
+    running database and only then recording its fingerprint (PROVE).
+
+    + paths: the stack
+    + password: the password this run would write to .env (secret)
+    + check: VERIFY, PROVE, or anything else for nothing to check
+
+    Checking changes nothing; recording a proven fingerprint is the only change.
+    """
+    if check == VERIFY:
+        yield FunctionCommand(_verify, (paths, password, connector_arguments()), {})
+    elif check == PROVE:
+        yield FunctionCommand(_prove, (paths, password, connector_arguments()), {})
+    else:
+        host.noop("nothing to check about the database password")
+
+
 # --- Containers -------------------------------------------------------------------------
 
 
@@ -171,15 +233,15 @@ def stack_reset(paths: StackPaths):
 # --- The server answering ---------------------------------------------------------------
 
 
-def wait_until_ok(state, on_host: Host, url, timeout, paths, arguments) -> bool:
+def wait_until_ok(state, host: Host, url, timeout, paths, arguments) -> bool:
     """Poll url on the host until it answers OK; on timeout say why, with masked logs."""
-    answered, _ = run_quietly(on_host, commands.wait_for_ok(url, timeout), arguments)
+    answered, _ = run_quietly(host, commands.wait_for_ok(url, timeout), arguments)
     if answered:
         return True
-    _, answer = run_quietly(on_host, commands.http_answer(url), arguments)
-    _, logs = run_quietly(on_host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
+    _, answer = run_quietly(host, commands.http_answer(url), arguments)
+    _, logs = run_quietly(host, commands.compose_logs(paths, LOG_LINES_ON_FAILURE), arguments)
     log_error(
-        on_host,
+        host,
         f"{url} did not answer OK within {timeout}s (last answer: "
         f"{redact(answer.stdout.strip()) or 'none'}); last {LOG_LINES_ON_FAILURE} log lines "
         "of each service:",
@@ -205,63 +267,3 @@ def server_answers(url: str, timeout: int, paths: StackPaths):
         host.noop(f"{url} answers OK")
         return
     yield FunctionCommand(wait_until_ok, (url, timeout, paths, connector_arguments()), {})
-
-
-# --- Reports: they read, so they report no change ---------------------------------------
-
-
-@operation()
-def logs_shown(command: str):
-    """
-    Print the services' logs, each line prefixed with the host it came from.
-
-    + command: the `compose logs` command to run
-
-    Reading logs changes nothing, so this reports no change; lines go to stderr like
-    the rest of pyinfra's output, secrets masked.
-    """
-    if state.is_executing:
-        status, _ = host.run_shell_command(
-            StringCommand(command), print_output=True, print_input=False, **connector_arguments()
-        )
-        if not status:
-            yield failure("docker compose logs failed (see above)")
-            return
-    host.noop("logs shown")
-
-
-@operation()
-def status_reported(
-    paths: StackPaths,
-    url: str,
-    output_format: str,
-    host_name: str,
-    sections: tuple[StatusSection, ...] = (),
-):
-    """
-    Print each service's state, health, image and digest, uptime, and whether GET
-    /status answers OK: a table for people or one JSON object per host for scripts.
-
-    + paths: the stack
-    + url: the status URL as seen from the host
-    + output_format: 'table' or 'json'
-    + host_name: how the host is named in the output
-    + sections: more to report, read in the same round trip (e.g. off-site backups)
-
-    Reading changes nothing, so this reports no change. JSON goes to stdout alone.
-    """
-    if state.is_executing:
-        command = "; ".join([commands.status_report(paths, url), *(s.probe for s in sections)])
-        read, output = run_quietly(host, command, connector_arguments())
-        if not read:
-            yield failure(f"could not read the stack's status: {redact(output.stderr)}")
-            return
-        now = datetime.datetime.now(datetime.timezone.utc)
-        rows, body = service_statuses(output.stdout_lines, now)
-        more = {s.key: s.read(output.stdout_lines, now) for s in sections}
-        if output_format == "json":
-            click.echo(status_document(host_name, rows, body, url, more))
-        else:
-            lines = tuple(line for s in sections for line in s.table_lines(more[s.key]))
-            click.echo(status_table(host_name, rows, body, url, lines), err=True)
-    host.noop("status reported")

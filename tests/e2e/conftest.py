@@ -78,6 +78,7 @@ class Deployer:
         flags: tuple[str, ...] = ("-y", "--json"),
         inventory: str = "inventories/do.py",
         environment: dict[str, str] | None = None,
+        prefix: tuple[str, ...] = (),
         **data: object,
     ) -> PyinfraRun:
         result = harness.run_pyinfra(
@@ -86,6 +87,7 @@ class Deployer:
             {**self.environment, **(environment or {})},
             {**self.data, **data},
             flags=flags,
+            prefix=prefix,
         )
         self.runs.append(result)
         return result

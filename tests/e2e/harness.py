@@ -34,12 +34,17 @@ BASE_IMAGE = "prisma-e2e/base:trixie"
 REGISTRY_IMAGE = "prisma-e2e/registry:2"
 REGISTRY_PORT_IN_HOST = 5000
 REGISTRY_IN_HOST = f"127.0.0.1:{REGISTRY_PORT_IN_HOST}"
-SHARED_REGISTRY_VOLUME = "prisma-e2e-registry"
+# One registry storage for every host of this test run (an image is pushed once per run),
+# and only of this run: another run pushing other builds under the same tags cannot
+# change what this one pulls.
+SHARED_REGISTRY_VOLUME = f"prisma-e2e-registry-{os.getpid()}"
 S3_IMAGE = "prisma-e2e/s3:trixie"
 S3_PORT_IN_HOST = 9000
 PING_PORT_IN_HOST = 9100
 
 HOST_PACKAGES = "openssh-server,systemd,systemd-sysv,ca-certificates,curl,iproute2,procps,sudo"
+# A fresh cloud image's Python: python3 (cloud-init needs it), but no venv, pip or git.
+CLOUD_HOST_PACKAGES = f"{HOST_PACKAGES},python3"
 
 
 class HarnessError(RuntimeError):
@@ -162,6 +167,16 @@ def host_image(release: str) -> str:
     return image
 
 
+def cloud_host_image(release: str = "trixie") -> str:
+    """A host with the Python state of a fresh Debian cloud image: python3 present, and
+    no python3-venv, python3-pip or git (mmdebstrap installs no Recommends)."""
+    image = f"prisma-e2e/host-cloud:{release}"
+    _rootfs_image(
+        image, f"host-cloud-{release}.tar", f"--include={CLOUD_HOST_PACKAGES}", suite=release
+    )
+    return image
+
+
 def build_images() -> StandInImages:
     _rootfs_image(HOST_IMAGE, "host-trixie.tar", f"--include={HOST_PACKAGES}")
     _rootfs_image(BASE_IMAGE, "base-trixie.tar")
@@ -174,11 +189,24 @@ def build_images() -> StandInImages:
     return images
 
 
+# The project's dependencies, and setuptools for `pip install -e .`'s isolated build.
+WHEELHOUSE_REQUIREMENTS = (
+    "pyinfra==3.10.0",
+    "pyyaml",
+    "paramiko",
+    "pydo",
+    "cryptography",
+    "setuptools>=68",
+)
+
+
 def wheelhouse() -> Path:
-    """Wheels of this project's dependencies for the test host's Python (3.13), once."""
+    """Wheels of this project's dependencies for the test host's Python (3.13), once
+    per requirement list (a test host installs from it with pip's --no-index)."""
     machine = platform.machine()
     target = CACHE_DIR / f"wheels-cp313-{machine}"
-    marker = target / ".complete"
+    listed = hashlib.sha256("\n".join(WHEELHOUSE_REQUIREMENTS).encode()).hexdigest()[:12]
+    marker = target / f".complete-{listed}"
     if marker.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
@@ -203,11 +231,7 @@ def wheelhouse() -> Path:
         f"manylinux_2_28_{machine}",
         "-d",
         str(target),
-        "pyinfra==3.10.0",
-        "pyyaml",
-        "paramiko",
-        "pydo",
-        "cryptography",
+        *WHEELHOUSE_REQUIREMENTS,
         timeout=900,
     )
     marker.touch()
@@ -239,9 +263,13 @@ class TestHost:
         input: str | None = None,
         timeout: float = 600,
         environment: dict[str, str] | None = None,
+        workdir: str | None = None,
     ) -> subprocess.CompletedProcess:
-        """Run a bash command on the host; environment values travel outside argv."""
+        """Run a bash command on the host (in workdir); environment values travel
+        outside argv."""
         arguments = ["exec"] + (["-i"] if input is not None else [])
+        if workdir:
+            arguments += ["-w", workdir]
         for key in environment or {}:
             arguments += ["-e", key]
         return docker(
@@ -430,8 +458,7 @@ def remove_leftovers() -> None:
         docker("rm", "-f", "-v", *leftover, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", "name=prisma-e2e-", check=False)
     for volume in volumes.stdout.split():
-        if volume != SHARED_REGISTRY_VOLUME:
-            docker("volume", "rm", volume, check=False)  # refused while a container uses it
+        docker("volume", "rm", volume, check=False)  # refused while a container uses it
 
 
 # ---------------------------------------------------------------------------
@@ -476,6 +503,15 @@ def pyinfra_command(
     return arguments
 
 
+def another_machine(directory: Path, name: str = "other-box") -> tuple[str, ...]:
+    """A command prefix under which a process sees another machine: its own host name
+    (a UTS namespace) and its own /etc/machine-id (a mount namespace)."""
+    machine_id = directory / f"{name}-machine-id"
+    machine_id.write_text(uuid.uuid4().hex + "\n")
+    script = 'hostname "$0" && mount --bind "$1" /etc/machine-id && shift 2 && exec "$@"'
+    return ("unshare", "--uts", "--mount", "sh", "-c", script, name, str(machine_id))
+
+
 def pyinfra_environment(environment: dict[str, str]) -> dict[str, str]:
     """This process's environment without PRISMA_* settings, plus the given ones."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("PRISMA_")}
@@ -491,10 +527,12 @@ def run_pyinfra(
     data: dict[str, object] | None = None,
     flags: tuple[str, ...] = ("-y", "--json"),
     timeout: float = 900,
+    prefix: tuple[str, ...] = (),
 ) -> PyinfraRun:
-    """Run the real pyinfra CLI from the project root, as a user would."""
+    """Run the real pyinfra CLI from the project root, as a user would (`prefix`: a
+    command it runs under, e.g. another_machine())."""
     result = subprocess.run(
-        pyinfra_command(inventory, deploy_file, data, flags),
+        [*prefix, *pyinfra_command(inventory, deploy_file, data, flags)],
         cwd=PROJECT_ROOT,
         env=pyinfra_environment(environment),
         capture_output=True,

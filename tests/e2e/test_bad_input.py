@@ -27,11 +27,12 @@ def hosts(stand_in_images, ssh_key):
             "spare": stack.enter_context(own_host(ssh_key)),
             "bookworm": stack.enter_context(own_host(ssh_key, image=bookworm)),
         }
-        # A user that may log in but has no sudo rights.
+        # A user that may log in but has no sudo rights; a directory of other files.
         started["spare"].exec(
             "useradd --create-home --shell /bin/bash deploy && install -d -m 700 -o deploy "
             "/home/deploy/.ssh && cp /root/.ssh/authorized_keys /home/deploy/.ssh/ && "
-            "chown deploy /home/deploy/.ssh/authorized_keys"
+            "chown deploy /home/deploy/.ssh/authorized_keys && "
+            "mkdir -p /srv/shared && echo mine > /srv/shared/notes.txt"
         )
         yield started
 
@@ -59,6 +60,17 @@ def write_inventory(path, hosts, key, other_key, known_hosts, images) -> None:
         ("wrong-key", at(spare, ssh_key=str(other_key))),
         ("unreachable", at(harness.free_port())),
         ("old-debian", at(hosts["bookworm"].ssh_port)),
+        ("system-dir", at(spare, prisma_stack_dir="/etc")),
+        ("dotdot-dir", at(spare, prisma_stack_dir="/opt/../etc")),
+        ("foreign-dir", at(spare, prisma_stack_dir="/srv/shared")),
+        ("zone-id", at(spare, prisma_bind_address='fe80::1%eth0"\n    privileged: true')),
+        ("daemon-tcp", at(spare, docker_daemon_options={"hosts": ["tcp://0.0.0.0:2375"]})),
+        ("daemon-iptables", at(spare, docker_daemon_options={"iptables": False})),
+        ("absurd-heap", at(spare, prisma_java_heap="999999G")),
+        ("heap-over-memory", at(spare, prisma_java_heap="1000g")),
+        ("short-secret", at(spare, prisma_schema_manager_secret="short")),
+        ("example-password", at(spare, prisma_db_password="graphcool")),
+        ("stored-example", at(spare)),
     ]
     path.write_text(f"hosts = {inventory!r}\n")
 
@@ -73,7 +85,20 @@ EXPECTED = {
     "wrong-key": "Authentication error",
     "unreachable": "Could not connect",
     "old-debian": "debian 12 (bookworm) has no Compose v2 package of its own",
+    "system-dir": "setting 'prisma_stack_dir' must be a normalised absolute path",
+    "dotdot-dir": "setting 'prisma_stack_dir' must be a normalised absolute path",
+    "foreign-dir": "setting 'prisma_stack_dir' is /srv/shared, which holds files that are not",
+    "zone-id": "setting 'prisma_bind_address' must be an IPv4 or IPv6 address without a zone",
+    "daemon-tcp": "setting 'docker_daemon_options' must be a mapping without the key 'hosts'",
+    "daemon-iptables": "must be a mapping without the key 'iptables'",
+    "absurd-heap": "setting 'prisma_java_heap' must be a Java heap size from 64m to 1024g",
+    "heap-over-memory": "setting 'prisma_java_heap' is 1000g",
+    "short-secret": "setting 'prisma_schema_manager_secret' must be at least 16 characters",
+    "example-password": "setting 'prisma_db_password' must be a secret of your own",
+    "stored-example": "secret store file",
 }
+# Secrets kept in the local store before the run, which the checks must refuse.
+STORED = {"stored-example": {"db_password": "graphcool\n"}}
 
 
 def test_bad_hosts_fail_clearly_and_the_healthy_one_converges(
@@ -86,6 +111,10 @@ def test_bad_hosts_fail_clearly_and_the_healthy_one_converges(
     images = stack_data(hosts["healthy"], stand_in_images)
     inventory = tmp_path / "inventory.py"
     write_inventory(inventory, hosts, ssh_key[0], other_key, tmp_path / "known_hosts", images)
+    for host, files in STORED.items():
+        (tmp_path / "secrets" / host).mkdir(parents=True)
+        for name, value in files.items():
+            (tmp_path / "secrets" / host / name).write_text(value)
 
     result = harness.run_pyinfra(
         str(inventory),
@@ -97,15 +126,51 @@ def test_bad_hosts_fail_clearly_and_the_healthy_one_converges(
     assert result.returncode == 1, result.output
     for host, message in EXPECTED.items():
         assert message in result.output, host
-        assert not (tmp_path / "secrets" / host).exists(), host  # no secret was generated
+        kept = set(STORED.get(host, {}))
+        generated = (tmp_path / "secrets" / host).glob("*")
+        assert {path.name for path in generated} == kept, host  # no secret was generated
     with urllib.request.urlopen(hosts["healthy"].url(4466, "/status"), timeout=10) as answer:
         assert answer.read() == b"OK"
     # Nothing changed on the hosts that were refused.
     for name in ("spare", "bookworm"):
         untouched = hosts[name].exec(
-            "test ! -e /opt/prisma && test ! -e /etc/docker && ! command -v docker", check=False
+            "test ! -e /opt/prisma && test ! -e /etc/docker && ! command -v docker "
+            '&& [ "$(stat -c %a /etc)" = 755 ] && [ "$(ls /srv/shared)" = notes.txt ]'
+            if name == "spare"
+            else "test ! -e /opt/prisma && test ! -e /etc/docker && ! command -v docker",
+            check=False,
         )
         assert untouched.returncode == 0, name
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("PRISMA_SCHEMA_MANAGER_SECRET", "tooshort7", "must be at least 16 characters"),
+        ("PRISMA_DB_PASSWORD", "MUCHSECRET", "must be a secret of your own"),
+        ("PRISMA_CLUSTER_PUBLIC_KEY", "not-a-key", "must be a PEM public key"),
+    ],
+)
+def test_secrets_from_the_environment_get_the_same_checks(
+    hosts, ssh_key, tmp_path, variable, value, expected
+):
+    environment = {
+        "PRISMA_HOSTS": hosts["spare"].address,
+        "PRISMA_SSH_KEY": str(ssh_key[0]),
+        "PRISMA_SECRETS_DIR": str(tmp_path / "secrets"),
+        variable: value,
+    }
+    result = harness.run_pyinfra("inventories/do.py", "deploy.py", environment, flags=("-y",))
+    assert result.returncode != 0
+    assert f"environment variable {variable}" in result.output and expected in result.output
+    assert value not in result.output.replace(expected, "")
+    # Every host refused: the run ends with a summary, not an error pointing at our code.
+    summary = result.output.rstrip().splitlines()[-2:]
+    assert summary[0] == "--> 1 of 1 hosts failed:", result.output
+    assert summary[1].startswith(f"    {hosts['spare'].address}: refused: ")
+    assert "No hosts remaining" not in result.output and "tasks/" not in result.output
+    untouched = hosts["spare"].exec("test ! -e /opt/prisma && ! command -v docker", check=False)
+    assert untouched.returncode == 0
 
 
 def test_a_changed_host_key_stops_the_run(hosts, ssh_key, tmp_path):

@@ -17,6 +17,7 @@ from tests.e2e.conftest import own_deployer
 pytestmark = pytest.mark.e2e
 
 OTHER_PORT = 3307  # a port some other container publishes on the host
+SECOND_SSH_PORT = 2222  # sshd also listens here, through a ListenAddress line
 
 
 def greeting(port: int) -> bytes:
@@ -38,8 +39,8 @@ def wait_for_greeting(port: int, present: bool, seconds: float = 60) -> bool:
     return False
 
 
-def status(host) -> str:
-    for _attempt in range(60):
+def status(host, attempts: int = 60) -> str:
+    for _attempt in range(attempts):
         try:
             with urllib.request.urlopen(host.url(4466, "/status"), timeout=5) as response:
                 return response.read().decode()
@@ -50,9 +51,19 @@ def status(host) -> str:
 
 @pytest.fixture(scope="module")
 def guarded(stand_in_images, ssh_key, tmp_path_factory):
-    published = (4466, 3306, 3366, OTHER_PORT)
+    published = (4466, 3306, 3366, OTHER_PORT, SECOND_SSH_PORT)
     with own_deployer(stand_in_images, ssh_key, tmp_path_factory, publish=published) as deployer:
+        # sshd -T prints these as `listenaddress` lines; its `port` line stays 22.
+        deployer.host.exec(
+            "printf 'ListenAddress 0.0.0.0:22\\nListenAddress 0.0.0.0:%s\\n' "
+            f"{SECOND_SSH_PORT} > /etc/ssh/sshd_config.d/second-port.conf "
+            "&& systemctl restart ssh"
+        )
         yield deployer
+
+
+def ssh_banner(port: int) -> bytes:
+    return greeting(port)[:4]
 
 
 def test_without_the_firewall_another_published_port_is_reachable(guarded):
@@ -74,6 +85,8 @@ def test_the_firewall_lets_in_only_ssh_and_prisma(guarded):
 
     assert greeting(guarded.host.published[OTHER_PORT]) == b""
     assert status(guarded.host) == "OK"
+    # Every port sshd listens on is let in, those of ListenAddress lines too.
+    assert ssh_banner(guarded.host.published[SECOND_SSH_PORT]) == b"SSH-"
     # SSH still works: the next run connects and has nothing to do.
     again = guarded.run()
     assert again.returncode == 0, again.output
@@ -105,9 +118,51 @@ def test_rules_flushed_by_hand_are_put_back(guarded):
     assert greeting(guarded.host.published[OTHER_PORT]) == b""
 
 
+TAMPERINGS = {
+    "a flushed chain": "iptables -F PRISMA-INPUT",
+    "a deleted REJECT": "iptables -D PRISMA-DOCKER -p tcp -j REJECT --reject-with tcp-reset",
+    "an IPv6 change": "ip6tables -D PRISMA-INPUT -j DROP",
+}
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
+def test_every_change_to_the_rules_is_seen_and_repaired(guarded, tampering):
+    check = "/usr/local/sbin/prisma-firewall check"
+    assert guarded.host.exec(check, check=False).returncode == 0
+    guarded.host.exec(TAMPERINGS[tampering])
+    assert guarded.host.exec(check, check=False).returncode != 0  # the tampering took
+    result = guarded.run()
+    assert result.returncode == 0, result.output
+    assert "Configure the firewall | Re-apply the firewall rules" in result.changed_operations
+    assert guarded.host.exec(check, check=False).returncode == 0
+    assert greeting(guarded.host.published[OTHER_PORT]) == b""
+    assert guarded.run().total_changes == 0
+
+
+def test_docker_does_not_start_without_the_firewall(guarded):
+    """Fail closed: rules that cannot be applied keep Docker, and so every published
+    port, down; rules that can bring it back."""
+    assert status(guarded.host) == "OK"
+    guarded.host.exec("chmod -x /usr/local/sbin/prisma-firewall")
+    try:
+        guarded.host.exec("systemctl restart docker", check=False)
+        assert guarded.host.exec("systemctl is-active docker", check=False).stdout.strip() != (
+            "active"
+        )
+        assert status(guarded.host, attempts=5) == "unreachable"
+    finally:
+        guarded.host.exec("chmod +x /usr/local/sbin/prisma-firewall")
+    guarded.host.exec("systemctl reset-failed docker; systemctl start docker")
+    assert status(guarded.host) == "OK"
+    assert guarded.run().total_changes == 0
+
+
 def test_turning_the_firewall_off_removes_it(guarded):
     result = guarded.run(prisma_firewall=False)
     assert result.returncode == 0, result.output
     assert wait_for_greeting(guarded.host.published[OTHER_PORT], present=True)
     assert guarded.host.exec("iptables -S PRISMA-INPUT", check=False).returncode != 0
     assert guarded.run(prisma_firewall=False).total_changes == 0
+    # Docker starts again without the firewall's rules.
+    guarded.host.exec("systemctl restart docker")
+    assert status(guarded.host) == "OK"

@@ -12,6 +12,9 @@ import urllib.request
 
 import pytest
 
+from tasks.lock import holder
+from tests.e2e.harness import another_machine
+
 pytestmark = pytest.mark.e2e
 
 UPGRADE = (
@@ -53,9 +56,12 @@ def deployed(deployer, tmp_path_factory):
     return deployer
 
 
-def run(deployer, deploy_file: str, flags=("-y", "--json"), **data):
+LOCK = "/run/prisma-deploy/prisma"
+
+
+def run(deployer, deploy_file: str, flags=("-y", "--json"), prefix=(), **data):
     environment = {"PRISMA_BACKUP_DIR": str(deployer.backups_dir)}
-    return deployer.run(deploy_file, flags=flags, environment=environment, **data)
+    return deployer.run(deploy_file, flags=flags, environment=environment, prefix=prefix, **data)
 
 
 def test_stop_keeps_data_and_start_brings_it_back(deployed):
@@ -227,10 +233,7 @@ def test_two_concurrent_runs_do_not_interleave(deployed):
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if (
-                deployed.host.exec("test -d /run/lock/prisma-deploy-prisma", check=False).returncode
-                == 0
-            ):
+            if deployed.host.exec(f"test -d {LOCK}", check=False).returncode == 0:
                 break
             time.sleep(0.1)
         else:
@@ -250,31 +253,54 @@ def test_two_concurrent_runs_do_not_interleave(deployed):
     deployed.data["prisma_java_heap"] = "640m"
 
 
+def leave_lock(deployed, line: str) -> None:
+    deployed.host.exec(f"mkdir -p -m 700 {LOCK} && cat > {LOCK}/holder", input=line + "\n")
+
+
 def test_a_lock_left_by_a_dead_run_is_broken_and_others_need_consent(deployed):
-    dead = (
-        f"someone@{socket.gethostname()} pid=999999 run=deadbeef "
-        "since=2026-01-01T00:00:00Z file=deploy.py"
-    )
-    deployed.host.exec(
-        "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
-        input=dead + "\n",
-    )
+    here = f"machine={holder.machine_id()} boot={holder.boot_id()}"
+    leave_lock(deployed, f"someone@{socket.gethostname()} {here} pid=999999 run=deadbeef x")
     result = run(deployed, "start.py", flags=("-y",))
     assert result.returncode == 0, result.output
     assert "its run is gone" in result.output
 
-    elsewhere = "ci@build-box pid=1 run=cafe since=2026-01-01T00:00:00Z file=upgrade.py"
-    deployed.host.exec(
-        "mkdir -p /run/lock/prisma-deploy-prisma && cat > /run/lock/prisma-deploy-prisma/holder",
-        input=elsewhere + "\n",
+    # The same host name and process number, but another machine: not known to be gone.
+    elsewhere = (
+        f"ci@{socket.gethostname()} machine=0123456789abcdef boot=b pid=999999 run=cafe "
+        "since=2026-01-01T00:00:00Z file=upgrade.py"
     )
+    leave_lock(deployed, elsewhere)
     refused = run(deployed, "start.py", flags=("-y",))
     assert refused.returncode != 0
-    assert "ci@build-box" in refused.output and "prisma_lock_break=true" in refused.output
+    assert "machine=0123456789abcdef" in refused.output
+    assert "prisma_lock_break=true" in refused.output
     # A deploy that finds nothing to change needs no lock, so another run cannot block it.
     nothing_to_do = run(deployed, "deploy.py")
     assert nothing_to_do.returncode == 0, nothing_to_do.output
     assert nothing_to_do.total_changes == 0
     broken = run(deployed, "start.py", flags=("-y",), prisma_lock_break=True)
     assert broken.returncode == 0, broken.output
-    assert deployed.host.exec("test -e /run/lock/prisma-deploy-prisma", check=False).returncode != 0
+    assert deployed.host.exec(f"test -e {LOCK}", check=False).returncode != 0
+    # The lock lives in a directory only root can enter.
+    assert deployed.host.exec("stat -c '%a %U' /run/prisma-deploy").stdout.split() == [
+        "700",
+        "root",
+    ]
+
+
+def test_a_failed_deploy_gives_the_lock_back(deployed, tmp_path):
+    """Before: pyinfra dropped the failed host, its release never ran, and a run from
+    another machine was refused until someone broke the lock by hand."""
+    failed = run(
+        deployed, "deploy.py", flags=("-y",), prisma_image=deployed.data["prisma_image"] + "x"
+    )
+    assert failed.returncode != 0
+    assert "deploy lock released after the failure" in failed.output
+    assert "--> 1 of 1 hosts failed:" in failed.output.rstrip().splitlines()[-2]
+    assert deployed.host.exec(f"test -e {LOCK}", check=False).returncode != 0
+
+    # A deploy from another machine (host name and machine-id) goes through at once.
+    elsewhere = run(deployed, "deploy.py", prefix=another_machine(tmp_path))
+    assert elsewhere.returncode == 0, elsewhere.output
+    assert "locked by another run" not in elsewhere.output
+    assert get(deployed.host, "/status") == "OK"

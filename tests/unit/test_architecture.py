@@ -137,3 +137,18 @@ def test_every_test_import_is_declared():
     known = declared("test")
     undeclared = {m: d for m, d in distributions(imported_packages(code)).items() if not d & known}
     assert undeclared == {}
+
+
+def test_function_commands_take_state_and_host_by_those_names():
+    """pyinfra passes (state, host) to a FunctionCommand's function only when its first
+    parameters are named exactly so; any other name gets the arguments shifted."""
+    wrong = [
+        f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.name}"
+        for path in python_files(TASKS)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef)
+        and node.args.args[:1]
+        and node.args.args[0].arg == "state"
+        and [argument.arg for argument in node.args.args[:2]] != ["state", "host"]
+    ]
+    assert wrong == []

@@ -10,7 +10,14 @@ from tasks.errors import HostRefused
 from tasks.firewall.decide import firewall_problems
 from tasks.firewall.deploy import configure_firewall
 from tasks.firewall.facts import FirewallState, parse_firewall
-from tasks.firewall.files import CONFIG, SCRIPT, UNIT, firewall_config, wanted_files
+from tasks.firewall.files import (
+    CONFIG,
+    DOCKER_DROP_IN,
+    SCRIPT,
+    UNIT,
+    firewall_config,
+    wanted_files,
+)
 from tasks.host.paths import PathState
 from tasks.settings import load_settings
 from tasks.work import Work
@@ -27,7 +34,7 @@ def applied(settings) -> FirewallState:
         path: PathState("file", 644, "root", "root", hashlib.sha256(text.encode()).hexdigest())
         for path, text in wanted_files(settings).items()
     }
-    return FirewallState(paths, systemd=True, enabled=True, active=True, rules_hooked=True)
+    return FirewallState(paths, systemd=True, enabled=True, active=True, rules_in_force=True)
 
 
 def wanted(settings) -> dict[str, str]:
@@ -47,7 +54,14 @@ def names(settings, found: FirewallState) -> list[str]:
 
 
 def test_config_names_the_ports():
-    assert firewall_config(ON).splitlines()[1:] == ["PRISMA_PORT=4466", 'PRISMA_EXTRA_PORTS="9100"']
+    lines = firewall_config(ON).splitlines()
+    assert [line for line in lines if not line.startswith("#")] == [
+        "PRISMA_PORT=4466",
+        'PRISMA_EXTRA_PORTS="9100"',
+        'PRISMA_SSH_PORTS="22"',
+    ]
+    other_ssh = load_settings("h", {"prisma_firewall": True, "ssh_port": 2222})
+    assert 'PRISMA_SSH_PORTS="2222"' in firewall_config(other_ssh)
 
 
 def test_applied_firewall_is_one_operation_without_change():
@@ -61,18 +75,25 @@ def test_a_fresh_host_gets_the_files_and_the_unit():
         f"Write {SCRIPT}",
         f"Write {UNIT}",
         f"Write {CONFIG}",
+        f"Write {DOCKER_DROP_IN}",
         "Apply the firewall now and at every boot",
         "Re-apply the firewall rules",
     ]
 
 
-def test_rules_flushed_by_hand_are_noticed():
-    flushed = FirewallState(applied(ON).paths, systemd=True, enabled=True, active=True)
-    assert problems(ON, flushed)
+def test_rules_changed_by_hand_are_noticed():
+    changed = FirewallState(applied(ON).paths, systemd=True, enabled=True, active=True)
+    assert problems(ON, changed) == [
+        "prisma-firewall: not enabled, not applied, or its rules were changed"
+    ]
 
 
-def test_turning_it_off_removes_everything():
-    assert names(OFF, applied(ON))[0] == "Take the firewall out (prisma_firewall is false)"
+def test_turning_it_off_lets_docker_go_first_then_removes_everything():
+    assert names(OFF, applied(ON))[:3] == [
+        f"Remove {DOCKER_DROP_IN}",
+        "Let Docker start without the firewall",
+        "Take the firewall out (prisma_firewall is false)",
+    ]
 
 
 def test_no_systemd_is_refused():
@@ -84,11 +105,18 @@ def test_firewall_fact_output_is_parsed():
     found = parse_firewall(
         [f"path {SCRIPT} file 755 root root abc", f"path {UNIT} missing", "systemd", "active"]
     )
+    assert parse_firewall(["rules-in-force"]).rules_in_force
     assert found.path(SCRIPT) == PathState("file", 755, "root", "root", "abc")
     assert not found.path(UNIT).exists
-    assert (found.systemd, found.enabled, found.active, found.rules_hooked) == (
+    assert (found.systemd, found.enabled, found.active, found.rules_in_force) == (
         True,
         False,
         True,
         False,
     )
+
+
+def test_the_fact_asks_the_script_whether_the_whole_rule_set_is_in_force():
+    from tasks.firewall.facts import firewall_probe
+
+    assert f"{SCRIPT} check 2>/dev/null && echo rules-in-force" in firewall_probe()

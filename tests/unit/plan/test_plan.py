@@ -8,6 +8,7 @@ from tasks.engine.facts import DockerEngineState
 from tasks.engine.packages import Platform
 from tasks.firewall.facts import FirewallState
 from tasks.plan import decide_deploy
+from tasks.plan.decide import refuse_unfit_host
 from tasks.plan.read import WholeHost, WholeHostState
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import load_settings
@@ -26,7 +27,7 @@ def test_a_fresh_host_has_work_in_every_part_and_records_the_fingerprint():
     assert plan.changes_anything
     assert plan.engine.needed and plan.firewall.needed
     assert plan.stack.problems[0].startswith("Docker changes first")
-    fingerprint = plan.stack.wanted.db_fingerprint
+    fingerprint = plan.stack.wanted.fingerprint_to_record()
     assert fingerprint is not None and fingerprint.startswith("scrypt:")
     assert "p" * 32 not in repr(plan)  # .env is held as a HiddenValue
     assert plan.stack.wanted.env_file.unmask().count("SQL_CLIENT_PASSWORD=") == 1
@@ -64,3 +65,20 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert found.stack.status_body == "OK"
     assert found.backups.restic_version == "0.18.0-1"
     assert found.backups.initialised_repository == "s3:http://127.0.0.1:9000/b/h"
+
+
+def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
+    import pytest
+
+    from tasks.errors import HostRefused
+
+    settings = load_settings("h", {"prisma_java_heap": "4G"})
+    small = WholeHostState(
+        engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=2 * 1024**3)
+    )
+    with pytest.raises(HostRefused, match=r"'prisma_java_heap' is 4G .* more than this host's"):
+        refuse_unfit_host(settings, small)
+    big = WholeHostState(
+        engine=DockerEngineState(Platform("debian", "13", "trixie"), memory_bytes=8 * 1024**3)
+    )
+    refuse_unfit_host(settings, big)

@@ -29,6 +29,13 @@ def test_first_deploy_generates_and_keeps_private_files(tmp_path):
     assert oct(store.path.parent.stat().st_mode & 0o777) == "0o700"
     for kept in store.path.iterdir():
         assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    # Written whole to a temp file and linked into place: no temp file is left behind.
+    assert sorted(p.name for p in store.path.iterdir()) == [
+        "cluster_private_key.pem",
+        "cluster_public_key.pem",
+        "db_password",
+        "schema_manager_secret",
+    ]
 
 
 def test_later_deploys_reuse_the_kept_values(tmp_path):
@@ -42,10 +49,13 @@ def test_host_data_then_environment_win_over_the_store(tmp_path):
     from_data, _ = resolve(
         tmp_path,
         data={"prisma_db_password": "from-data"},
-        environ={"PRISMA_DB_PASSWORD": "from-env", "PRISMA_SCHEMA_MANAGER_SECRET": "env-sms"},
+        environ={
+            "PRISMA_DB_PASSWORD": "from-env",
+            "PRISMA_SCHEMA_MANAGER_SECRET": "env-sms-long-enough",
+        },
     )
     assert from_data.db_password.unmask() == "from-data"
-    assert from_data.schema_manager_secret.unmask() == "env-sms"
+    assert from_data.schema_manager_secret.unmask() == "env-sms-long-enough"
 
 
 def test_a_host_with_a_stack_never_gets_a_new_secret(tmp_path):
@@ -79,32 +89,66 @@ def test_fingerprints_tell_a_changed_password_without_revealing_it():
     assert password_fingerprint("s3cret$") != recorded  # salted
 
 
-def test_a_changed_database_password_is_refused_on_an_initialised_volume():
-    from tasks.host.paths import PathState
-    from tasks.secrets.fingerprint import password_fingerprint
-    from tasks.secrets.resolve import StackSecrets
-    from tasks.stack.decide import fingerprint_to_record
-    from tasks.stack.facts import StackFilesState
-
-    settings = load_settings("droplet-1", {})
-
-    def secrets(password):
-        return StackSecrets(HiddenValue(password), HiddenValue("m" * 20), HiddenValue("k"))
-
-    initialised = StackFilesState(volume=True, db_fingerprint=password_fingerprint("first"))
-    assert fingerprint_to_record(settings, secrets("first"), initialised, "env") is None
-    with pytest.raises(SecretsError, match="differs from the one the database was initialised"):
-        fingerprint_to_record(settings, secrets("second"), initialised, "env")
-    fresh = StackFilesState(volume=False)
-    assert fingerprint_to_record(settings, secrets("any"), fresh, "env").startswith("scrypt:")
-    # A stack from before fingerprints: recorded only while .env stays the same.
-    env_path = "/opt/prisma/.env"
-    same = StackFilesState({env_path: PathState("file", 600, "root", "root", _sha("env"))}, True)
-    assert fingerprint_to_record(settings, secrets("x"), same, "env") is not None
-    assert fingerprint_to_record(settings, secrets("x"), same, "other env") is None
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("PRISMA_SCHEMA_MANAGER_SECRET", "short", "must be at least 16 characters"),
+        ("PRISMA_SCHEMA_MANAGER_SECRET", "MUCHSECRET", "not a published example value"),
+        ("PRISMA_DB_PASSWORD", "graphcool", "not a published example value"),
+        ("PRISMA_CLUSTER_PUBLIC_KEY", "not a key", "must be a PEM public key"),
+    ],
+)
+def test_secrets_from_the_environment_get_the_checks_host_data_gets(
+    tmp_path, variable, value, expected
+):
+    with pytest.raises(SecretsError) as error:
+        resolve(tmp_path, environ={variable: value})
+    message = str(error.value)
+    assert f"environment variable {variable}" in message and expected in message
+    assert value not in message.replace(expected, "")
 
 
-def _sha(text: str) -> str:
+@pytest.mark.parametrize(
+    ("store_file", "value", "expected"),
+    [
+        ("schema_manager_secret", "short\n", "must be at least 16 characters"),
+        ("db_password", "graphcool\n", "not a published example value"),
+        ("db_password", "\n", "must be a non-empty string"),
+        ("cluster_public_key.pem", "garbage\n", "must be a PEM public key"),
+    ],
+)
+def test_secrets_from_the_store_get_the_checks_host_data_gets(
+    tmp_path, store_file, value, expected
+):
+    resolve(tmp_path)
+    (tmp_path / ".secrets" / "droplet-1" / store_file).write_text(value)
+    with pytest.raises(SecretsError) as error:
+        resolve(tmp_path, host_has_stack=True)
+    assert f"secret store file {tmp_path / '.secrets' / 'droplet-1' / store_file}" in str(
+        error.value
+    )
+    assert expected in str(error.value)
+
+
+def test_a_trailing_newline_from_echo_is_not_part_of_a_password(tmp_path):
+    resolve(tmp_path)
+    (tmp_path / ".secrets" / "droplet-1" / "db_password").write_text("my-own-password\n")
+    secrets, _ = resolve(tmp_path, host_has_stack=True)
+    assert secrets.db_password.unmask() == "my-own-password"
+    from_env, _ = resolve(tmp_path, environ={"PRISMA_DB_PASSWORD": "env-password\r\n"})
+    assert from_env.db_password.unmask() == "env-password"
+    # A PEM keeps its final newline: it is part of the key's text the server gets.
+    assert secrets.cluster_public_key.unmask().endswith("-----END PUBLIC KEY-----\n")
+
+
+def test_fingerprints_of_the_older_cost_still_match():
     import hashlib
 
-    return hashlib.sha256(text.encode()).hexdigest()
+    from tasks.secrets.fingerprint import fingerprint_matches, password_fingerprint
+
+    salt = bytes(range(16))
+    legacy = hashlib.scrypt(b"pw", salt=salt, n=2**10, r=8, p=1, dklen=32).hex()
+    assert fingerprint_matches("pw", f"scrypt:{salt.hex()}:{legacy}")
+    assert not fingerprint_matches("other", f"scrypt:{salt.hex()}:{legacy}")
+    assert password_fingerprint("pw").startswith("scrypt:n=32768,r=8,p=1:")
+    assert not fingerprint_matches("pw", "scrypt:n=99999999,r=8,p=1:00:00")  # bounded cost

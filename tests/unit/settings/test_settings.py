@@ -28,6 +28,15 @@ def test_every_setting_has_a_meaning_and_a_valid_default():
     assert set(DEFAULTS) == {setting.name for setting in SETTINGS}
 
 
+def test_good_values_of_the_stricter_checks_pass():
+    for directory in ("/opt/prisma", "/srv/prisma", "/var/lib/prisma", "/root/stack_1"):
+        assert load_settings("h", {"prisma_stack_dir": directory}).prisma_stack_dir == directory
+    for address in ("0.0.0.0", "::", "10.0.0.5", "fe80::1"):
+        load_settings("h", {"prisma_bind_address": address})
+    options = {"log-level": "warn", "live-restore": True}
+    assert load_settings("h", {"docker_daemon_options": options}).docker_daemon_options == options
+
+
 def test_other_tools_host_data_is_left_alone():
     load_settings("h", {"ssh_user": "root", "ssh_port": 22, "_sudo": True, "droplet_id": 5})
 
@@ -46,10 +55,27 @@ BAD_INPUT = [
     ({"prisma_health_timeout": -1}, "'prisma_health_timeout' must be an integer from 1"),
     ({"prisma_health_timeout": "soon"}, "'prisma_health_timeout' must be an integer"),
     ({"prisma_java_heap": "1 GB"}, "'prisma_java_heap' must be a Java heap size"),
-    ({"prisma_stack_dir": "opt/prisma"}, "'prisma_stack_dir' must be an absolute path"),
-    ({"prisma_stack_dir": "/opt/pri sma"}, "'prisma_stack_dir' must be an absolute path"),
+    ({"prisma_java_heap": "999999G"}, "'prisma_java_heap' must be a Java heap size from 64m"),
+    ({"prisma_java_heap": "1m"}, "'prisma_java_heap' must be a Java heap size from 64m"),
+    ({"prisma_stack_dir": "opt/prisma"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt/pri sma"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/.."}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/etc"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/usr"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt/../etc"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt/./prisma"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt//prisma"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/opt/prisma/"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/run/prisma"}, "'prisma_stack_dir' must be a normalised absolute"),
+    ({"prisma_stack_dir": "/var/lib"}, "'prisma_stack_dir' must be a normalised absolute"),
     ({"prisma_project_name": "Prisma"}, "'prisma_project_name' must be a Compose project"),
     ({"prisma_bind_address": "localhost"}, "'prisma_bind_address' must be an IPv4 or IPv6"),
+    ({"prisma_bind_address": "fe80::1%eth0"}, "'prisma_bind_address' must be an IPv4 or IPv6"),
+    (
+        {"prisma_bind_address": 'fe80::1%x"\n    privileged: true'},
+        "'prisma_bind_address' must be an IPv4 or IPv6 address without a zone ID",
+    ),
     ({"prisma_db_debug_port": 99999}, "'prisma_db_debug_port' must be an integer from 1"),
     (
         {"prisma_db_debug_port": 4466},
@@ -58,6 +84,17 @@ BAD_INPUT = [
     ({"docker_log_max_file": 0}, "'docker_log_max_file' must be an integer from 1 to 100"),
     ({"docker_log_max_size": "10MB"}, "'docker_log_max_size' must be a size such as '10m'"),
     ({"docker_daemon_options": ["x"]}, "'docker_daemon_options' must be a mapping"),
+    (
+        {"docker_daemon_options": {"hosts": ["tcp://0.0.0.0:2375"]}},
+        "'docker_daemon_options' must be a mapping without the key 'hosts': it can expose",
+    ),
+    (
+        {"docker_daemon_options": {"iptables": False}},
+        "without the key 'iptables': it turns off Docker's iptables rules",
+    ),
+    ({"docker_daemon_options": {"ip6tables": False}}, "without the key 'ip6tables'"),
+    ({"docker_daemon_options": {"firewall-backend": "nftables"}}, "'firewall-backend'"),
+    ({"docker_daemon_options": {"userland-proxy": True}}, "without the key 'userland-proxy'"),
     ({"docker_version": "27 .1"}, "'docker_version' must be a Docker version"),
     ({"prisma_db_password": ""}, "'prisma_db_password' must be a non-empty string"),
     ({"prisma_db_password": 12345}, "'prisma_db_password' must be a non-empty string"),
@@ -65,8 +102,8 @@ BAD_INPUT = [
     ({"prisma_prot": 1}, "unknown setting 'prisma_prot'; did you mean 'prisma_port'?"),
     ({"prisma_port": 22}, "'prisma_port' must not be an SSH port (22)"),
     ({"prisma_port": 2222, "ssh_port": 2222}, "'prisma_port' must not be an SSH port (22, 2222)"),
-    ({"prisma_schema_manager_secret": "MUCHSECRET"}, "is a published example value"),
-    ({"prisma_db_password": "graphcool"}, "is a published example value"),
+    ({"prisma_schema_manager_secret": "MUCHSECRET"}, "not a published example value"),
+    ({"prisma_db_password": "graphcool"}, "not a published example value"),
     ({"prisma_schema_manager_secret": "short"}, "must be at least 16 characters"),
     ({"prisma_firewall": "yes"}, "'prisma_firewall' must be true or false"),
     ({"prisma_firewall_extra_ports": [80, 0]}, "'prisma_firewall_extra_ports' must be an integer"),

@@ -1,0 +1,77 @@
+"""Operations of the reports: they read, so they report no change."""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+from pyinfra import host, state
+from pyinfra.api import StringCommand, operation
+
+from tasks.pyinfra_helpers import connector_arguments, failure, run_quietly
+from tasks.redaction import redact
+from tasks.reports import commands
+from tasks.reports.status import (
+    StatusSection,
+    service_statuses,
+    status_document,
+    status_table,
+)
+from tasks.stack.layout import StackPaths
+
+
+@operation()
+def logs_shown(command: str):
+    """
+    Print the services' logs, each line prefixed with the host it came from.
+
+    + command: the `compose logs` command to run
+
+    Reading logs changes nothing, so this reports no change; lines go to stderr like
+    the rest of pyinfra's output, secrets masked.
+    """
+    if state.is_executing:
+        status, _ = host.run_shell_command(
+            StringCommand(command), print_output=True, print_input=False, **connector_arguments()
+        )
+        if not status:
+            yield failure("docker compose logs failed (see above)")
+            return
+    host.noop("logs shown")
+
+
+@operation()
+def status_reported(
+    paths: StackPaths,
+    url: str,
+    output_format: str,
+    host_name: str,
+    sections: tuple[StatusSection, ...] = (),
+):
+    """
+    Print each service's state, health, image and digest, uptime, and whether GET
+    /status answers OK: a table for people or one JSON object per host for scripts.
+
+    + paths: the stack
+    + url: the status URL as seen from the host
+    + output_format: 'table' or 'json'
+    + host_name: how the host is named in the output
+    + sections: more to report, read in the same round trip (e.g. off-site backups)
+
+    Reading changes nothing, so this reports no change. JSON goes to stdout alone.
+    """
+    if state.is_executing:
+        command = "; ".join([commands.status_report(paths, url), *(s.probe for s in sections)])
+        read, output = run_quietly(host, command, connector_arguments())
+        if not read:
+            yield failure(f"could not read the stack's status: {redact(output.stderr)}")
+            return
+        now = datetime.datetime.now(datetime.timezone.utc)
+        rows, body = service_statuses(output.stdout_lines, now)
+        more = {s.key: s.read(output.stdout_lines, now) for s in sections}
+        if output_format == "json":
+            click.echo(status_document(host_name, rows, body, url, more))
+        else:
+            lines = tuple(line for s in sections for line in s.table_lines(more[s.key]))
+            click.echo(status_table(host_name, rows, body, url, lines), err=True)
+    host.noop("status reported")
