@@ -26,7 +26,14 @@ pytestmark = pytest.mark.e2e
 
 BUCKET = "prisma-backups"
 REPOSITORY = f"s3:http://127.0.0.1:{harness.S3_PORT_IN_HOST}/{BUCKET}"
-RESTIC = "set -a; . /etc/prisma-backup/env; set +a; restic --quiet"
+
+
+def restic(deployer, arguments: str, input: str | None = None) -> str:
+    """restic on the host, with the settings prisma-backup uses."""
+    command = f"set -a; . /etc/prisma-backup/env; set +a; restic --quiet {arguments}"
+    return deployer.host.exec(command, input=input).stdout
+
+
 TABLES = ("Kept", "DoubleConnection")
 
 
@@ -81,7 +88,7 @@ def repository_prefix(deployer) -> str:
 
 def snapshots(deployer) -> list[dict]:
     """This host's complete snapshots, oldest first, as restic lists them on the host."""
-    listing = deployer.host.exec(f"{RESTIC} snapshots --json --tag prisma-backup").stdout
+    listing = restic(deployer, "snapshots --json --tag prisma-backup")
     return sorted(json.loads(listing), key=lambda snapshot: snapshot["time"])
 
 
@@ -257,10 +264,12 @@ def test_retention_keeps_what_the_settings_say(offsite):
     policy = {"backup_keep_daily": 1, "backup_keep_weekly": 2, "backup_keep_monthly": 0}
     assert run(offsite, **policy).returncode == 0
     for days_ago in (14, 21, 30):
-        offsite.host.exec(
-            f"echo old | {RESTIC} backup --stdin --stdin-filename prisma.sql "
+        restic(
+            offsite,
+            "backup --stdin --stdin-filename prisma.sql "
             f"--host {offsite.host.address} --tag prisma-backup "
-            f"--time \"$(date -u -d '{days_ago} days ago' '+%Y-%m-%d %H:%M:%S')\""
+            f"--time \"$(date -u -d '{days_ago} days ago' '+%Y-%m-%d %H:%M:%S')\"",
+            input="old",
         )
     assert len(snapshots(offsite)) == 4
 
@@ -329,8 +338,8 @@ def test_verification_fails_when_the_recorded_counts_differ(offsite):
     rows["graphcool.Kept"] += 1
     text = "".join(f"{table} {count}\n" for table, count in sorted(rows.items()))
     forged = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-    offsite.host.exec(
-        f"{RESTIC} tag --remove rows={tags(snapshot)['rows']} --add rows={forged} {snapshot['id']}"
+    restic(
+        offsite, f"tag --remove rows={tags(snapshot)['rows']} --add rows={forged} {snapshot['id']}"
     )
 
     result = run(offsite, "verify_backup.py", flags=("-y",))
