@@ -8,7 +8,14 @@ from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, systemd
 
 from tasks.backups.facts import OffsiteBackupsState
-from tasks.backups.files import CONFIG_DIR, PATHS, TIMERS, WantedFile, host_repository
+from tasks.backups.files import (
+    CONFIG_DIR,
+    PATHS,
+    REPOSITORY_MARKER,
+    TIMERS,
+    WantedFile,
+    host_repository,
+)
 from tasks.backups.operations import offsite_files, repository_initialised
 from tasks.engine.commands import apt_lock_wait_option
 from tasks.engine.operations import apt_is_free
@@ -88,4 +95,8 @@ def _remove() -> None:
     for path in PATHS:
         files.file(name=f"Remove {path}", path=path, present=False)
     files.directory(name=f"Remove {CONFIG_DIR}", path=CONFIG_DIR, present=False)
+    # Turned on again, the repository is opened anew (it may have gone meanwhile).
+    files.file(
+        name="Forget which repository was initialised", path=REPOSITORY_MARKER, present=False
+    )
     systemd.daemon_reload(name="Forget the backup units")

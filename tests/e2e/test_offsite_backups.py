@@ -439,3 +439,23 @@ def test_an_unreachable_bucket_fails_clearly_and_leaves_the_stack_alone(offsite)
     assert len(snapshots(offsite)) == snapshot_count
     assert backup_by_timer_unit(offsite).returncode == 0  # reachable again: backs up
     assert status_json(offsite)["backups"]["last_failure"] is None
+
+
+def test_turned_off_the_host_keeps_no_trace_of_them(offsite):
+    repository = offsite.data.pop("backup_repository")
+    try:
+        result = run(offsite, flags=("-y",))
+        assert result.returncode == 0, result.output
+        left = offsite.host.exec(
+            "ls /etc/prisma-backup /usr/local/sbin/prisma-backup "
+            "/etc/systemd/system/prisma-backup* 2>/dev/null; "
+            "systemctl list-timers --all --no-legend 'prisma-backup*'; true"
+        )
+        assert left.stdout.strip() == ""
+        assert run(offsite).total_changes == 0
+    finally:
+        offsite.data["backup_repository"] = repository
+    # The repository stayed: turned on again, the same one is opened, not replaced.
+    again = run(offsite, flags=("-y",))
+    assert again.returncode == 0, again.output
+    assert "repository exists" in again.output
