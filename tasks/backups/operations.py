@@ -173,7 +173,9 @@ def offsite_backed_up(reason: str):
 @operation(is_idempotent=False)
 def offsite_restored(snapshot: str):
     """
-    Load a snapshot of the off-site repository into the running database.
+    Load a snapshot of the off-site repository into the running database: the snapshot is
+    chosen and read whole first, then a new snapshot of the database is taken, then the
+    chosen one is loaded ('latest' is therefore the latest before this run).
 
     + snapshot: 'latest' or a snapshot ID
 

@@ -396,18 +396,6 @@ def test_upgrade_and_nuke_back_up_into_the_repository_first(offsite, stand_in_im
     assert row_count(offsite, "Kept") == 3
 
 
-def test_no_secret_in_any_output(offsite):
-    texts = [result.output for result in offsite.runs]
-    texts += [path.read_text() for path in harness.PROJECT_ROOT.glob("pyinfra-debug.log")]
-    texts.append(offsite.host.exec("journalctl -u 'prisma-backup*' --no-pager").stdout)
-    assert leaked(texts, backup_secrets(offsite)) == []
-    # Positive control: the values searched for are the ones the host really holds.
-    on_host = offsite.host.exec(
-        "cat /etc/prisma-backup/repository-password /etc/prisma-backup/s3-credentials"
-    ).stdout
-    assert len(leaked([on_host], backup_secrets(offsite))) == 3
-
-
 def test_an_unreachable_bucket_fails_clearly_and_leaves_the_stack_alone(offsite):
     database = offsite.container_id("prisma-db")
     server = offsite.container_id("prisma-database")
@@ -459,3 +447,16 @@ def test_turned_off_the_host_keeps_no_trace_of_them(offsite):
     again = run(offsite, flags=("-y",))
     assert again.returncode == 0, again.output
     assert "repository exists" in again.output
+
+
+def test_no_secret_in_any_output(offsite):
+    """Every run of this module (last, so all of them), the journal, the debug log."""
+    texts = [result.output for result in offsite.runs]
+    texts += [path.read_text() for path in harness.PROJECT_ROOT.glob("pyinfra-debug.log")]
+    texts.append(offsite.host.exec("journalctl -u 'prisma-backup*' --no-pager").stdout)
+    assert leaked(texts, backup_secrets(offsite)) == []
+    # Positive control: the values searched for are the ones the host really holds.
+    on_host = offsite.host.exec(
+        "cat /etc/prisma-backup/repository-password /etc/prisma-backup/s3-credentials"
+    ).stdout
+    assert len(leaked([on_host], backup_secrets(offsite))) == 3
