@@ -284,12 +284,26 @@ def test_retention_keeps_what_the_settings_say(offsite):
     assert run(offsite).total_changes == 0
 
 
+THROWAWAY_WATCH = (
+    "end=$(( $(date +%s) + 30 )); while [ $(date +%s) -lt $end ]; do "
+    "docker ps --filter label=prisma-backup=verify "
+    "--format 'seen net={{.Networks}} ports=[{{.Ports}}]' >> /root/throwaway; sleep 0.2; done"
+)
+
+
 def test_verification_passes_and_status_shows_it(offsite):
+    volumes = offsite.host.exec("docker volume ls -q").stdout.split()
+    offsite.host.exec("rm -f /root/throwaway")
+    watcher = subprocess.Popen(["docker", "exec", offsite.host.name, "bash", "-c", THROWAWAY_WATCH])
     sampler = sample_processes(offsite, seconds=20)
     result = run(offsite, "verify_backup.py", flags=("-y", "-vvv", "--debug"))
 
     assert result.returncode == 0, result.output
     assert_no_secret_in_processes(offsite, sampler)
+    watcher.wait(timeout=120)
+    seen = set(offsite.host.exec("cat /root/throwaway").stdout.splitlines())
+    assert seen == {"seen net=none ports=[]"}  # seen while it ran: no network, no port
+    assert offsite.host.exec("docker volume ls -q").stdout.split() == volumes
     assert "verified snapshot" in result.output
     assert "as recorded at dump time" in result.output
     assert offsite.host.exec("docker ps -aq --filter label=prisma-backup=verify").stdout == ""
@@ -427,6 +441,31 @@ def test_an_unreachable_bucket_fails_clearly_and_leaves_the_stack_alone(offsite)
     assert len(snapshots(offsite)) == snapshot_count
     assert backup_by_timer_unit(offsite).returncode == 0  # reachable again: backs up
     assert status_json(offsite)["backups"]["last_failure"] is None
+
+
+def test_a_dump_that_fails_leaves_no_snapshot(offsite):
+    before = [snapshot["id"] for snapshot in snapshots(offsite)]
+    # What a run that died half way leaves: a snapshot still tagged as in progress.
+    restic(
+        offsite,
+        "backup --stdin --stdin-filename prisma.sql "
+        f"--host {offsite.host.address} --tag prisma-backup-in-progress",
+        input="-- half a dump",
+    )
+    offsite.host.exec("docker stop prisma-db")
+    try:
+        failed = backup_by_timer_unit(offsite)
+    finally:
+        started = run(offsite, "start.py")
+    assert failed.returncode != 0
+    assert (
+        "the database dump failed"
+        in offsite.host.exec("journalctl -u prisma-backup -n 20 --no-pager").stdout
+    )
+    assert [snapshot["id"] for snapshot in snapshots(offsite)] == before
+    assert restic(offsite, "snapshots --json --tag prisma-backup-in-progress").strip() == "[]"
+    assert started.returncode == 0, started.output
+    assert row_count(offsite, "Kept") == 3
 
 
 def test_turned_off_the_host_keeps_no_trace_of_them(offsite):
