@@ -1,9 +1,11 @@
 """
-Install Docker, upload the stack and its secrets, converge it, wait until Prisma answers:
+Install Docker, upload the stack and its secrets, converge it, wait until Prisma answers;
+set up off-site backups when `backup_repository` is set:
 `pyinfra inventories/do.py deploy.py` (droplets) or `pyinfra inventories/local.py deploy.py`.
 """
 
 from tasks.actions.preflight import prepare_host
+from tasks.backups.deploy import configure_offsite_backups
 from tasks.cluster.deploy import keep_cluster_entry
 from tasks.engine.deploy import install_docker
 from tasks.errors import refusal_stops_only_this_host
@@ -25,4 +27,5 @@ with refusal_stops_only_this_host():
         configure_proxy(settings, plan.proxy)
         deploy_stack(settings, plan.stack)
         serve_https(settings, plan.proxy)
+        configure_offsite_backups(settings, plan.backups)
     keep_cluster_entry(settings)

@@ -31,6 +31,6 @@ def nuke_stack(settings: Settings) -> None:
     require_consent(settings, "nuke_confirm", "delete the database volume")
     paths = deployed_stack(settings)
     if settings.nuke_backup:
-        back_up(settings, paths)
+        back_up(settings, paths, reason="nuke.py")
     stack_reset(name="Reset the stack: kill, down (volumes, orphans), up", paths=paths)
     wait_for_server(settings)

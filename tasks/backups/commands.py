@@ -1,9 +1,11 @@
-"""Pure command builders of backups: dump on the host, and load a dump back."""
+"""Pure command builders of backups: dump on the host, and load a dump back; the off-site
+backup script's subcommands and what status.py reads of them."""
 
 from __future__ import annotations
 
 import shlex
 
+from tasks.backups.files import BACKUP_TIMER, SCRIPT, STATE_DIR
 from tasks.stack.layout import DB_CONTAINER, StackPaths
 
 SYSTEM_SCHEMAS = ("mysql", "sys", "information_schema", "performance_schema")
@@ -54,3 +56,23 @@ echo {sha256}  {quoted} | sha256sum --check --quiet
 gunzip -c {quoted} | docker exec -i {DB_CONTAINER} sh -c '{_AS_ROOT} mysql -uroot'
 """
     return f"bash -c {shlex.quote(script)}"
+
+
+# --- Off-site backups: files/prisma-backup on the host does the work --------------------
+
+
+def offsite_command(subcommand: str, *arguments: str) -> str:
+    """`prisma-backup <subcommand> ...` (init, backup, verify, restore) on the host."""
+    return " ".join([SCRIPT, subcommand, *(shlex.quote(argument) for argument in arguments)])
+
+
+def offsite_status_probe() -> str:
+    """For status.py: `<record> <key>=<value>` for each line prisma-backup recorded in
+    last-backup, last-backup-failure and last-verify, and `next-backup <time>`."""
+    state = shlex.quote(STATE_DIR)
+    return (
+        "for f in last-backup last-backup-failure last-verify; do "
+        f'[ -f {state}/$f ] && sed "s/^/$f /" {state}/$f; done; '
+        f'echo "next-backup $(systemctl show -P NextElapseUSecRealtime {BACKUP_TIMER} '
+        '2>/dev/null)"; true'
+    )

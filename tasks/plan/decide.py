@@ -6,15 +6,20 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
+from tasks.backups.decide import offsite_problems
+from tasks.backups.facts import OffsiteBackupsState
+from tasks.backups.files import WantedFile, wanted_files
+from tasks.backups.secrets import backup_secrets
 from tasks.engine.decide import engine_problems, swap_after_deploy
 from tasks.engine.facts import DockerEngineState
 from tasks.firewall.decide import firewall_problems
 from tasks.firewall.facts import FirewallState
-from tasks.firewall.files import wanted_files
+from tasks.firewall.files import wanted_files as wanted_firewall_files
 from tasks.plan.read import WholeHostState, read_host
 from tasks.proxy.config import proxy_files
 from tasks.proxy.decide import check_domain_points_here, proxy_problems
 from tasks.proxy.facts import ProxyState
+from tasks.secrets.offsite import BackupSecrets
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import Settings
 from tasks.stack.compose_file import render_compose_file
@@ -44,10 +49,11 @@ class DeployPlan:
     stack: Work[StackState, StackFilesWanted]
     proxy: Work[ProxyState, dict[str, str]]
     volume: Work[DataVolumeState, None]
+    backups: Work[OffsiteBackupsState, dict[str, WantedFile]]
 
     @property
     def changes_anything(self) -> bool:
-        parts = (self.engine, self.firewall, self.stack, self.proxy, self.volume)
+        parts = (self.engine, self.firewall, self.stack, self.proxy, self.volume, self.backups)
         return any(work.needed for work in parts)
 
 
@@ -63,21 +69,30 @@ def _wanted_stack_files(
     )
 
 
-def decide_deploy(settings: Settings, found: WholeHostState, secrets: StackSecrets) -> DeployPlan:
-    """Pure: what each part must do, given the host as read and the resolved secrets."""
+def decide_deploy(
+    settings: Settings,
+    found: WholeHostState,
+    secrets: StackSecrets,
+    backup: BackupSecrets | None = None,
+) -> DeployPlan:
+    """Pure: what each part must do, given the host as read and the resolved secrets
+    (`backup`: those of off-site backups, None when they are off)."""
     engine = engine_problems(found.engine, settings)
-    firewall_files = wanted_files(settings) if settings.prisma_firewall else {}
+    firewall_files = wanted_firewall_files(settings) if settings.prisma_firewall else {}
     firewall = firewall_problems(settings, found.firewall, firewall_files)
     stack_files = _wanted_stack_files(settings, found.stack, secrets)
     stack = [STACK_AFTER_ENGINE] if engine else stack_problems(settings, found.stack, stack_files)
     wanted_proxy = proxy_files(settings)
     proxy = proxy_problems(settings, found.proxy, wanted_proxy)
+    backup_files = wanted_files(settings, backup) if backup is not None else {}
+    backups = offsite_problems(settings, found.backups, backup_files)
     return DeployPlan(
         engine=Work(found.engine, None, tuple(engine)),
         firewall=Work(found.firewall, firewall_files, tuple(firewall)),
         stack=Work(found.stack, stack_files, tuple(stack)),
         proxy=Work(found.proxy, wanted_proxy, tuple(proxy)),
         volume=Work(found.volume, None, tuple(volume_problems(settings, found.volume))),
+        backups=Work(found.backups, backup_files, tuple(backups)),
     )
 
 
@@ -94,4 +109,6 @@ def plan_deploy(settings: Settings) -> DeployPlan:
     """Read the host once, resolve its secrets, decide every part's work."""
     found = read_host(settings)
     refuse_unfit_host(settings, found)
-    return decide_deploy(settings, found, stack_secrets(settings, found.stack.files))
+    secrets = stack_secrets(settings, found.stack.files)
+    backup = backup_secrets(settings, found.backups) if settings.backup_repository else None
+    return decide_deploy(settings, found, secrets, backup)

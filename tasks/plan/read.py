@@ -9,6 +9,7 @@ from pyinfra import host
 from pyinfra.api import FactBase
 from typing_extensions import override
 
+from tasks.backups.facts import OffsiteBackups, OffsiteBackupsState
 from tasks.engine.facts import DockerEngine, DockerEngineState
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState
@@ -29,6 +30,7 @@ class WholeHostState:
     stack: StackState = field(default_factory=StackState)
     proxy: ProxyState = field(default_factory=ProxyState)
     volume: DataVolumeState = field(default_factory=DataVolumeState)
+    backups: OffsiteBackupsState = field(default_factory=OffsiteBackupsState)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PartArguments:
     https: HttpsCheck | None = None
     device: str = ""
     mount: str = ""
+    schedules: tuple[str, ...] = ()  # off-site backups' calendars to check, when on
 
 
 def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase, dict[str, Any]]]:
@@ -54,12 +57,14 @@ def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase,
         (HttpBody(), {"url": parts.url}),
         (Proxy(), {"paths": paths, **proxy}),
         (DataVolume(), volume),
+        (OffsiteBackups(), {"schedules": parts.schedules}),
     ]
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project, GET /status, the HTTPS proxy and the data volume."""
+    stack's files, its Compose project, GET /status, the HTTPS proxy, the data volume and
+    off-site backups."""
 
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
@@ -74,22 +79,28 @@ class WholeHost(FactBase[WholeHostState]):
     @override
     def process(self, output) -> WholeHostState:
         facts = [fact for fact, _ in _part_facts(StackPaths("", ""), PartArguments())]
-        engine, firewall, files, project, status, proxy, volume = (
+        engine, firewall, files, project, status, proxy, volume, backups = (
             fact.process(lines)
             for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
         )
         stack = StackState(files, project, status)
-        return WholeHostState(engine, firewall, stack, proxy, volume)
+        return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 
 def read_host(settings: Settings) -> WholeHostState:
     """The whole host, read while the deploy is prepared; refuses (before anything
     changes) an OS this deploy cannot install Docker on."""
+    schedules = (
+        (settings.backup_schedule, settings.backup_verify_schedule)
+        if settings.backup_repository
+        else ()
+    )
     parts = PartArguments(
         url=settings.health_url,
         https=HttpsCheck.of(settings),
         device=settings.prisma_data_device or "",
         mount=settings.prisma_data_mount,
+        schedules=schedules,
     )
     found = host.get_fact(WholeHost, paths=StackPaths.of(settings), parts=parts)
     check_supported(found.engine.platform, settings.docker_source, settings.host_name)

@@ -12,6 +12,7 @@ from tasks.pyinfra_helpers import connector_arguments, failure, run_quietly
 from tasks.redaction import redact
 from tasks.reports import commands
 from tasks.reports.status import (
+    StatusSection,
     certificate_status,
     service_statuses,
     status_document,
@@ -42,7 +43,12 @@ def logs_shown(command: str):
 
 @operation()
 def status_reported(
-    paths: StackPaths, url: str, output_format: str, host_name: str, domain: str = ""
+    paths: StackPaths,
+    url: str,
+    output_format: str,
+    host_name: str,
+    domain: str = "",
+    sections: tuple[StatusSection, ...] = (),
 ):
     """
     Print each service's state, health, image and digest, uptime, and whether GET
@@ -53,11 +59,13 @@ def status_reported(
     + output_format: 'table' or 'json'
     + host_name: how the host is named in the output
     + domain: prisma_domain, whose certificate's issuer and expiry are shown ('' for none)
+    + sections: more to report, read in the same round trip (e.g. off-site backups)
 
     Reading changes nothing, so this reports no change. JSON goes to stdout alone.
     """
     if state.is_executing:
-        command = commands.status_report(paths, url, domain)
+        probes = [commands.status_report(paths, url, domain), *(s.probe for s in sections)]
+        command = "; ".join(probes)
         read, output = run_quietly(host, command, connector_arguments())
         if not read:
             yield failure(f"could not read the stack's status: {redact(output.stderr)}")
@@ -65,8 +73,10 @@ def status_reported(
         now = datetime.datetime.now(datetime.timezone.utc)
         rows, body = service_statuses(output.stdout_lines, now)
         certificate = certificate_status(output.stdout_lines, domain, now)
+        more = {s.key: s.read(output.stdout_lines, now) for s in sections}
         if output_format == "json":
-            click.echo(status_document(host_name, rows, body, url, certificate))
+            click.echo(status_document(host_name, rows, body, url, certificate, more))
         else:
-            click.echo(status_table(host_name, rows, body, url, certificate), err=True)
+            lines = tuple(line for s in sections for line in s.table_lines(more[s.key]))
+            click.echo(status_table(host_name, rows, body, url, certificate, lines), err=True)
     host.noop("status reported")

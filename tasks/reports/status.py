@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from tasks.host.probes import tagged
 from tasks.proxy.facts import parse_proxy
 from tasks.stack.facts import normalize_reference
+
+
+@dataclass(frozen=True)
+class StatusSection:
+    """More of status.py's report, from another part: a probe run with the stack's, what it
+    makes of the lines (`read`: a JSON value under `key`) and its lines in the table."""
+
+    key: str
+    probe: str
+    read: Callable[[list[str], datetime.datetime], Any]
+    table_lines: Callable[[Any], list[str]]
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ def status_table(
     body: str,
     url: str,
     certificate: CertificateStatus | None = None,
+    more: tuple[str, ...] = (),
 ) -> str:
     header = ("SERVICE", "STATE", "HEALTH", "UPTIME", "IMAGE", "DIGEST")
     cells = [header] + [
@@ -143,7 +157,7 @@ def status_table(
     lines.append(f"  GET {url}: {answer}")
     if certificate:
         lines.append(_certificate_line(certificate))
-    return "\n".join(lines)
+    return "\n".join(lines + [f"  {line}" for line in more])
 
 
 def status_document(
@@ -152,15 +166,14 @@ def status_document(
     body: str,
     url: str,
     certificate: CertificateStatus | None = None,
+    more: dict[str, Any] | None = None,
 ) -> str:
-    return json.dumps(
-        {
-            "host": host_name,
-            "certificate": asdict(certificate) if certificate else None,
-            "services": [asdict(row) for row in rows],
-            "status_url": url,
-            "status_ok": body == "OK",
-            "status_body": body,
-        },
-        sort_keys=True,
-    )
+    document = {
+        "host": host_name,
+        "certificate": asdict(certificate) if certificate else None,
+        "services": [asdict(row) for row in rows],
+        "status_url": url,
+        "status_ok": body == "OK",
+        "status_body": body,
+    }
+    return json.dumps({**document, **(more or {})}, sort_keys=True)

@@ -13,6 +13,7 @@ from pyinfra.api import HiddenValue
 
 from tasks.errors import HostRefused
 from tasks.secrets.generate import generate_cluster_key_pair, generate_password
+from tasks.secrets.offsite import known_backup_secret_values
 from tasks.secrets.store import (
     CLUSTER_PRIVATE_KEY_FILE,
     CLUSTER_PUBLIC_KEY_FILE,
@@ -148,4 +149,5 @@ def known_secret_values(settings: Settings, environ: Mapping[str, str] = os.envi
         ]
         values += [value for value in candidates if value]
     private_key = store.read(CLUSTER_PRIVATE_KEY_FILE)
-    return values + ([private_key] if private_key else [])
+    values += [private_key] if private_key else []
+    return values + known_backup_secret_values(settings, store, environ)

@@ -20,6 +20,7 @@ DB_PASSWORD_FILE = "db_password"
 SCHEMA_MANAGER_SECRET_FILE = "schema_manager_secret"
 CLUSTER_PUBLIC_KEY_FILE = "cluster_public_key.pem"
 CLUSTER_PRIVATE_KEY_FILE = "cluster_private_key.pem"
+REPOSITORY_PASSWORD_FILE = "backup_repository_password"
 
 
 def secrets_root(environ: Mapping[str, str] = os.environ) -> Path:

@@ -12,15 +12,18 @@ from typing import Any
 from pyinfra.api import HiddenValue
 
 from tasks.settings import checks as check
+from tasks.settings import checks_backups as backup_check
 from tasks.settings import checks_network as network
-from tasks.settings.droplets import SETTING_KEY as _SETTING
-from tasks.settings.droplets import DropletSettings, Setting, setting
+from tasks.settings.droplets import DropletSettings
+from tasks.settings.offsite import OffsiteBackupSettings
+from tasks.settings.spec import SETTING_KEY, Setting, setting
 
 
 @dataclass(frozen=True)
-class Settings(DropletSettings):
+class Settings(DropletSettings, OffsiteBackupSettings):
     """Validated settings of one host; attribute names are the setting names (the
-    DigitalOcean ones are inherited from DropletSettings)."""
+    DigitalOcean and off-site backup ones are declared in droplets.py and offsite.py,
+    inherited from there)."""
 
     host_name: str
 
@@ -222,6 +225,12 @@ class Settings(DropletSettings):
         "restore.py: the local dump to load (a .sql.gz made by backup.py, with its .sha256).",
         check.optional(check.dump_file),
     )
+    restore_snapshot: str | None = setting(
+        None,
+        "restore.py: the snapshot of the off-site repository to load instead: 'latest' or its "
+        "ID (needs backup_repository).",
+        check.optional(backup_check.snapshot),
+    )
     restore_confirm: str | None = setting(
         None,
         "restore.py: consent to overwrite the databases in the dump; must equal the host's name.",
@@ -269,12 +278,23 @@ class Settings(DropletSettings):
         return f"http://{address}:{self.prisma_port}/status"
 
 
-_INHERITED = {spec.name for spec in fields(DropletSettings)}
-SETTINGS: tuple[Setting, ...] = tuple(
-    replace(spec.metadata[_SETTING], name=spec.name)
-    # This file's settings first, then the DigitalOcean ones.
-    for spec in sorted(fields(Settings), key=lambda spec: spec.name in _INHERITED)
-    if _SETTING in spec.metadata
+_INHERITED = tuple(
+    {f.name for f in fields(base)} for base in (DropletSettings, OffsiteBackupSettings)
 )
+
+
+def _catalogue() -> tuple[Setting, ...]:
+    """This file's settings, then the DigitalOcean ones, then off-site backups' (base
+    classes' fields come first in a dataclass); secrets last."""
+
+    def place(spec) -> tuple[bool, int]:
+        group = next((i + 1 for i, names in enumerate(_INHERITED) if spec.name in names), 0)
+        return (spec.metadata[SETTING_KEY].secret, group)
+
+    specs = [spec for spec in fields(Settings) if SETTING_KEY in spec.metadata]
+    return tuple(replace(s.metadata[SETTING_KEY], name=s.name) for s in sorted(specs, key=place))
+
+
+SETTINGS: tuple[Setting, ...] = _catalogue()
 SETTINGS_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 DEFAULTS: dict[str, Any] = {spec.name: spec.default for spec in SETTINGS}

@@ -6,29 +6,12 @@ catalogue.py inherits them; the catalogue would be over 300 lines otherwise).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tasks.settings import checks as check
 from tasks.settings import checks_droplets as droplet_check
-from tasks.settings.checks import Check
-
-SETTING_KEY = "setting"
-
-
-@dataclass(frozen=True)
-class Setting:
-    default: Any
-    meaning: str
-    check: Check
-    secret: bool = False
-    name: str = ""
-
-
-def setting(default: Any, meaning: str, value_check: Check, *, secret: bool = False) -> Any:
-    """A field of Settings that is a setting (Settings is only built by load_settings,
-    which gives every field its value: the default here is documentation and fallback)."""
-    return field(metadata={SETTING_KEY: Setting(default, meaning, value_check, secret)})
+from tasks.settings.spec import setting
 
 
 @dataclass(frozen=True)

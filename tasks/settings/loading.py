@@ -125,6 +125,25 @@ def _check_proxy(host_name: str, values: Mapping[str, Any]) -> None:
         )
 
 
+def _check_backups(host_name: str, values: Mapping[str, Any]) -> None:
+    keep = ("backup_keep_daily", "backup_keep_weekly", "backup_keep_monthly")
+    if not any(values[name] for name in keep):
+        raise SettingsError(
+            f"host {host_name}: settings {', '.join(keep)} are all 0, which would keep no "
+            "snapshot; keep at least one"
+        )
+    if values["restore_snapshot"] is not None:
+        if values["restore_file"] is not None:
+            raise SettingsError(
+                f"host {host_name}: give restore_file or restore_snapshot, not both"
+            )
+        if values["backup_repository"] is None:
+            raise SettingsError(
+                f"host {host_name}: restore_snapshot needs backup_repository (the off-site "
+                "repository to restore from)"
+            )
+
+
 def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     """Validate the host data of one host and return its Settings."""
     check_known_keys(host_name, data)
@@ -132,5 +151,6 @@ def load_settings(host_name: str, data: Mapping[str, Any]) -> Settings:
     ssh_port = data.get("ssh_port") or 22
     _check_ports(host_name, values, ssh_port)
     _check_proxy(host_name, values)
+    _check_backups(host_name, values)
     ssh_hostname = str(data.get("ssh_hostname") or host_name)
     return Settings(host_name=host_name, ssh_port=ssh_port, ssh_hostname=ssh_hostname, **values)

@@ -38,7 +38,8 @@ def _ownership_commands(path: str, current: PathState, mode: int, touched: bool)
         yield StringCommand("chmod", f"{mode}", shlex.quote(path))
 
 
-def _directory_commands(path: str, current: PathState, mode: int):
+def directory_commands(path: str, current: PathState, mode: int):
+    """Create the directory if missing; then make it root's with the given mode."""
     created = current.kind != "directory"
     if created:
         yield StringCommand("mkdir", "-p", shlex.quote(path))
@@ -52,7 +53,7 @@ def _show_diff(path: str, content: str) -> None:
         logger.info(f"  {line}")
 
 
-def _file_commands(
+def file_commands(
     path: str, content: str, current: PathState, mode: int, secret: bool, edited: bool
 ):
     """Upload content when the file differs; then make it root's with the given mode."""
@@ -102,11 +103,11 @@ def stack_files(
     ]
     if db_fingerprint is not None:
         wanted.append((paths.fingerprint_file, db_fingerprint + "\n", 600, True))
-    commands_ = list(_directory_commands(paths.directory, current.path(paths.directory), 700))
+    commands_ = list(directory_commands(paths.directory, current.path(paths.directory), 700))
     for path, content, mode, secret in wanted:
         # The fingerprint is the deploy's own record: nobody edits it by hand.
         edited = path != paths.fingerprint_file and current.edited_since_converge(path)
-        commands_ += _file_commands(path, content, current.path(path), mode, secret, edited)
+        commands_ += file_commands(path, content, current.path(path), mode, secret, edited)
     if not commands_:
         host.noop(f"{paths.directory}, its compose file and .env are up to date")
     yield from commands_

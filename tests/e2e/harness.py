@@ -38,6 +38,9 @@ REGISTRY_IN_HOST = f"127.0.0.1:{REGISTRY_PORT_IN_HOST}"
 # and only of this run: another run pushing other builds under the same tags cannot
 # change what this one pulls.
 SHARED_REGISTRY_VOLUME = f"prisma-e2e-registry-{os.getpid()}"
+S3_IMAGE = "prisma-e2e/s3:trixie"
+S3_PORT_IN_HOST = 9000
+PING_PORT_IN_HOST = 9100
 
 HOST_PACKAGES = "openssh-server,systemd,systemd-sysv,ca-certificates,curl,iproute2,procps,sudo"
 # A fresh cloud image's Python: python3 (cloud-init needs it), but no venv, pip or git.
@@ -349,13 +352,36 @@ class TestHost:
             REGISTRY_IMAGE,
         )
 
+    def start_s3(self) -> None:
+        """The S3 stand-in (moto) in the host's network namespace: 127.0.0.1:9000 from
+        inside, and a ping recorder on 127.0.0.1:9100 whose requests `docker logs` shows."""
+        docker("rm", "-f", f"{self.name}-s3", check=False)
+        docker(
+            "run",
+            "-d",
+            "--name",
+            f"{self.name}-s3",
+            "--label",
+            f"{LABEL}=1",
+            "--label",
+            f"{OWNER_LABEL}={os.getpid()}",
+            "--network",
+            f"container:{self.name}",
+            S3_IMAGE,
+        )
+
+    def pings(self) -> list[str]:
+        """`ping <method> <path>` lines the ping recorder saw, oldest first."""
+        logs = docker("logs", f"{self.name}-s3").stdout
+        return [line for line in logs.splitlines() if line.startswith("ping ")]
+
     def restart(self) -> None:
         docker("restart", "-t", "20", self.name)
         self.start_registry()
         self.wait_until_booted()
 
     def remove(self) -> None:
-        docker("rm", "-f", "-v", f"{self.name}-registry", self.name, check=False)
+        docker("rm", "-f", "-v", f"{self.name}-registry", f"{self.name}-s3", self.name, check=False)
         docker("volume", "rm", "-f", f"{self.name}-docker", check=False)
 
 

@@ -37,7 +37,7 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    assert command.count("2>/dev/null & ") == 7 and "& wait;" in command
+    assert command.count("2>/dev/null & ") == 8 and "& wait;" in command
     found = fact.process(
         [
             "--- probe",
@@ -57,6 +57,9 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "path /opt/prisma/proxy directory 755 root root -",
             "resolves 203.0.113.7",
             "--- probe",
+            "--- probe",
+            "restic 0.18.0-1 ii",
+            "repository s3:http://127.0.0.1:9000/b/h",
         ]
     )
     assert found.proxy.resolved == ("203.0.113.7",)
@@ -68,6 +71,8 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert found.stack.files.volume and found.stack.files.path("/opt/prisma").exists
     assert found.stack.project.desired_hashes == {"prisma-db": "h1"}
     assert found.stack.status_body == "OK"
+    assert found.backups.restic_version == "0.18.0-1"
+    assert found.backups.initialised_repository == "s3:http://127.0.0.1:9000/b/h"
 
 
 def test_a_heap_the_host_cannot_hold_is_refused_before_anything_changes():
