@@ -13,7 +13,9 @@ Benchmark: this project against floors measured in the same run, on 1, 4 and 16 
   memory   peak resident memory of the pyinfra process on 16 hosts (reported)
 
 The 4 and 16 converged hosts are clones of one provisioned host (its root filesystem
-committed as an image, its /var/lib/docker volume copied): the output says so.
+committed as an image, its /var/lib/docker volume copied): the output says so. The
+firewall is off everywhere: the built-ins have none, and behind the test hosts' SSH
+port mapping each clone would let in another port (on droplets all use 22).
 Medians of --runs interleaved runs. Prints one table, writes bench/results/fleet.json,
 exits 1 when a target is missed.
 
@@ -158,12 +160,16 @@ server.shell(commands=["until [ \\"$(curl -s {settings.health_url})\\" = OK ]; d
     return lambda: must(fleet.run([host], str(deploy_file), flags=("-y",)))
 
 
+def bench_data(host: harness.TestHost, images: harness.StandInImages) -> dict:
+    return {**stack_data(host, images), "prisma_firewall": False}
+
+
 def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
     project_times, builtin_times = [], []
     for _ in range(runs):
         ours, theirs = fleet.start(), fleet.start()
-        data = stack_data(ours, fleet.images)
-        data_theirs = stack_data(theirs, fleet.images)
+        data = bench_data(ours, fleet.images)
+        data_theirs = bench_data(theirs, fleet.images)
         project_times.append(timed(lambda o=ours, d=data: must(fleet.run([o], "deploy.py", d))))
         builtin_times.append(timed(builtins_deploy(fleet, theirs, data_theirs)))
         for host in (ours, theirs):
@@ -184,8 +190,11 @@ def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
 def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], dict]:
     """One provisioned host and size-1 clones of it, each with the local secrets."""
     origin = fleet.start()
-    data = stack_data(origin, fleet.images)
+    data = bench_data(origin, fleet.images)
     must(fleet.run([origin], "deploy.py", data))
+    # The database stopped cleanly before its files are copied (live-restore would leave
+    # the containers running through dockerd's own stop).
+    origin.exec("docker stop --time 30 $(docker ps --quiet)")
     harness.docker("stop", "-t", "30", origin.name)
     image = f"prisma-e2e/bench-converged:{origin.name}"
     harness.docker("commit", origin.name, image)
@@ -197,6 +206,7 @@ def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], di
         clone = fleet.start(image=image, docker_volume_from=f"{origin.name}-docker")
         shutil.copytree(fleet.secrets / origin.address, fleet.secrets / clone.address)
         hosts.append(clone)
+    must(fleet.run(hosts, "deploy.py", data))  # the stacks of the clones back up
     return hosts, data
 
 
