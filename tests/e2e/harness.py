@@ -316,7 +316,7 @@ class TestHost:
             raise HarnessError(f"docker push {outside} failed: {result.stderr.strip()[-500:]}")
         return f"{REGISTRY_IN_HOST}/{repository}"
 
-    def wait_until_booted(self, timeout: float = 120) -> None:
+    def wait_until_booted(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.exec("systemctl is-system-running", check=False).stdout.strip()
