@@ -162,6 +162,7 @@ def test_the_readme_command_deploys_a_fresh_cloud_image(project_on_host):
         "cluster_private_key.pem",
         "cluster_public_key.pem",
         "db_password",
+        "prisma-cluster.yml",  # the Prisma CLI's cluster entry, written after the deploy
         "schema_manager_secret",
     ]
 
