@@ -57,6 +57,16 @@ def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return certificate_file, key_file
 
 
+def serve_https(handler: type[BaseHTTPRequestHandler], certificate, key):
+    """A threaded HTTPS server on 127.0.0.1 (a free port) and its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"https://127.0.0.1:{server.server_address[1]}"
+
+
 def droplet(droplet_id: int, name: str, public_ip: str, tags: list[str]) -> dict:
     """A droplet object as the API documents it (the fields the inventory reads, and more)."""
     return {
@@ -138,12 +148,7 @@ class DropletApi:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.server, self.url = serve_https(Handler, certificate, key)
         self.ca_file = certificate
         return self
 

@@ -17,17 +17,16 @@ import hashlib
 import itertools
 import json
 import re
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from tests.e2e import harness
 from tests.e2e.do_api import droplet as droplet_object
-from tests.e2e.do_api import write_self_signed_certificate
+from tests.e2e.do_api import serve_https, write_self_signed_certificate
 
 REGIONS = ("fra1", "nyc3", "ams3")
 SIZES = {"s-1vcpu-1gb": 25, "s-1vcpu-2gb": 50, "s-2vcpu-4gb": 80}
@@ -103,12 +102,7 @@ class CloudApi:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificate, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.server, self.url = serve_https(Handler, certificate, key)
         self.ca_file = certificate
         return self
 
