@@ -80,7 +80,9 @@ def faulty(stand_in_images, ssh_key, tmp_path_factory):
 
 
 def test_first_deploys_killed_at_several_points_then_one_converges(faulty):
-    reached = [killed_after(faulty, seconds) for seconds in (4, 10, 18, 26)]
+    # Each killed run leaves less for the next to do: later runs are killed sooner, so
+    # every kill lands before the run could finish, on a quiet machine too.
+    reached = [killed_after(faulty, seconds) for seconds in (10, 6, 4, 3)]
     # Killed in different places of the install, not all at one point.
     assert len(set(reached)) >= 2, reached
     assert any(step.startswith("Install Docker") for step in reached), reached
