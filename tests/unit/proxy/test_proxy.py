@@ -16,6 +16,7 @@ from tasks.proxy.facts import ProxyState, parse_proxy
 from tasks.settings import SettingsError, load_settings
 from tasks.stack.compose_file import render_compose_file
 from tasks.stack.layout import StackPaths
+from tests.e2e.do_api import write_self_signed_certificate
 
 HTTPS = {"prisma_domain": "prisma.example.com", "prisma_acme_email": "ops@example.com"}
 
@@ -95,11 +96,8 @@ def test_no_value_changes_the_documents_structure():
 
 
 def test_a_private_ca_file_is_uploaded_and_trusted(tmp_path):
-    from cryptography import x509  # noqa: F401 (the check reads the file with it)
-
-    pem = _self_signed_pem()
-    ca = tmp_path / "root.pem"
-    ca.write_text(pem)
+    ca, _key = write_self_signed_certificate(tmp_path)
+    pem = ca.read_text()
     https = settings(
         prisma_acme_ca="https://ca.internal:9000/acme/dir", prisma_acme_ca_root=str(ca)
     )
@@ -109,28 +107,6 @@ def test_a_private_ca_file_is_uploaded_and_trusted(tmp_path):
     issuer = proxy_config(https)["apps"]["tls"]["automation"]["policies"][0]["issuers"][0]
     assert issuer["trusted_roots_pem_files"] == ["/etc/prisma-proxy/acme-ca-root.pem"]
     assert proxy_files(load_settings("h", {})) == {}
-
-
-def _self_signed_pem() -> str:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test root")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_with_a_domain_prisma_is_published_on_loopback_and_the_proxy_on_80_and_443():
