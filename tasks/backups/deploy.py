@@ -30,6 +30,8 @@ def configure_offsite_backups(
 ) -> None:
     """`work.wanted`: path -> file of configured off-site backups (empty: they are off)."""
     on = settings.backup_repository is not None
+    if not on and not work.needed:
+        return  # off, and nothing of them on the host: not even a no-change operation
     summary = f"{host_repository(settings)}, timers on" if on else "not configured"
     if converged_already(
         work, "off-site backups", f"Off-site backups are as set ({summary})", summary

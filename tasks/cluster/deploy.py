@@ -8,7 +8,7 @@ from pyinfra import host
 from pyinfra.api import deploy
 
 from tasks.cluster.entry import cluster_url
-from tasks.cluster.operations import cluster_entry_kept
+from tasks.cluster.operations import cluster_entry_kept, entry_is_current
 from tasks.secrets.store import SecretStore, secrets_root
 from tasks.settings import Settings
 
@@ -28,9 +28,12 @@ def keep_cluster_entry(settings: Settings) -> None:
     if settings.prisma_cluster_public_key is not None or os.environ.get(CLUSTER_KEY_VARIABLE):
         return  # the public key was given: its private half is not this project's
     store = SecretStore(secrets_root(), settings.host_name)
+    url = cluster_url(settings, _address())
+    if entry_is_current(store.path, settings.host_name, url):
+        return  # a local file already right: no operation (the no-op run stays short)
     cluster_entry_kept(
         name="Write the Prisma CLI cluster entry (private key, 0600, on this machine)",
         store_dir=str(store.path),
         cluster_name=settings.host_name,
-        url=cluster_url(settings, _address()),
+        url=url,
     )

@@ -29,6 +29,8 @@ def configure_proxy(settings: Settings, work: Work[ProxyState, dict[str, str]]) 
     """`work.wanted`: path -> content of the proxy's files (empty: no domain, no proxy)."""
     if not settings.prisma_domain and not settings.host_name.startswith("@local"):
         host.log(PLAIN_HTTP_WARNING.format(port=settings.prisma_port), logger.warning)
+    if not settings.prisma_domain and not work.needed:
+        return  # off, and nothing of it on the host: not even a no-change operation
     state = f"for {settings.prisma_domain}" if settings.prisma_domain else "off (no domain)"
     if converged_already(work, "proxy", f"The HTTPS proxy is {state}", f"proxy {state}"):
         return

@@ -37,6 +37,10 @@ HEADER = (
     "# them from .env (mode 0600) beside it.\n"
 )
 _MAX_CONNECTIONS = "--max-connections="
+# libyaml's safe loader and dumper when PyYAML has them: the same documents and text as
+# the pure-Python ones (a unit test compares), in a tenth of the time on every deploy.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _literal(value: object) -> str:
@@ -51,7 +55,7 @@ def _published(address: str, port: int) -> str:
 
 def compose_document(settings: Settings) -> dict[str, Any]:
     """The base stack with this host's settings applied."""
-    document = yaml.safe_load(BASE_FILE.read_text())
+    document = yaml.load(BASE_FILE.read_text(), Loader=_SafeLoader)
     database = document["services"][DB_SERVICE]
     database["image"] = _literal(settings.prisma_db_image)
     database["container_name"] = DB_CONTAINER
@@ -105,7 +109,11 @@ def _add_proxy(document: dict[str, Any], settings: Settings) -> None:
 
 
 def render_compose_file(settings: Settings) -> str:
-    body = yaml.safe_dump(
-        compose_document(settings), sort_keys=False, default_flow_style=False, width=4096
+    body = yaml.dump(
+        compose_document(settings),
+        Dumper=_SafeDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=4096,
     )
     return HEADER + body

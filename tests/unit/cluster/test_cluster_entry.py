@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 
 from tasks.cluster.entry import ENTRY_FILE, HEADER, cluster_url, render_entry
-from tasks.cluster.operations import cluster_entry_kept
+from tasks.cluster.operations import cluster_entry_kept, entry_is_current
 from tasks.secrets.store import CLUSTER_PRIVATE_KEY_FILE
 from tasks.settings import load_settings
 from tests.unit.fake_host import FakeFacts, fake_state, plan_operation
@@ -73,3 +73,16 @@ def test_a_key_gone_before_the_write_writes_nothing(tmp_path):
     with fake_state(FakeFacts()) as (state, host):
         assert command.execute(state, host, {}) is False
     assert not (tmp_path / ENTRY_FILE).exists()
+
+
+def test_the_deploy_queues_the_operation_only_when_the_entry_is_not_current(tmp_path):
+    assert entry_is_current(tmp_path, "h", "http://x:4466")  # no key: nothing to write
+    (tmp_path / CLUSTER_PRIVATE_KEY_FILE).write_text(KEY)
+    assert not entry_is_current(tmp_path, "h", "http://x:4466")
+    entry = tmp_path / ENTRY_FILE
+    entry.write_text(render_entry("h", "http://x:4466", KEY))
+    entry.chmod(0o600)
+    assert entry_is_current(tmp_path, "h", "http://x:4466")
+    assert not entry_is_current(tmp_path, "h", "http://y:4466")
+    entry.chmod(0o640)
+    assert not entry_is_current(tmp_path, "h", "http://x:4466")
