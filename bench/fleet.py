@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -263,6 +264,9 @@ def table(rows: list[Row], memory: float, clones: bool) -> str:
 
 
 def main() -> int:
+    # As on a user's machine: Python writes bytecode (some environments, this one
+    # included, turn it off with PYTHONDONTWRITEBYTECODE; pyinfra runs then recompile).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per case")
     parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")

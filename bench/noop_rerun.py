@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,9 @@ def median_seconds(action, runs: int) -> float:
 
 
 def main() -> int:
+    # As on a user's machine: Python writes bytecode (some environments, this one
+    # included, turn it off with PYTHONDONTWRITEBYTECODE; pyinfra runs then recompile).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the test host afterwards")

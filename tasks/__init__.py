@@ -12,3 +12,13 @@ import-linter contracts, run by .ci/run):
 - host/ and settings/: the generic pieces of reading a host; every setting, checked;
 - errors.py, pyinfra_helpers.py, work.py, redaction.py, project.py: foundations.
 """
+
+import os
+import sys
+
+# pyinfra's CLI turns off writing bytecode for its whole process, so that a user's deploy
+# directory gets no __pycache__. This package is imported by every run and its
+# __pycache__ is ignored by git: compiled once, it spares each run recompiling some
+# eighty modules (about 30 ms of a no-op deploy's 0.7 s, bench/noop_rerun.py). Python's
+# own switch, PYTHONDONTWRITEBYTECODE, still turns it off.
+sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.backups.files import CONFIG_DIR, PATHS, REPOSITORY_MARKER, TIMERS
+from tasks.backups.files import CONFIG_DIR, PATHS, REPOSITORY_MARKER, TIMERS, UNIT_DIR
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import tagged
 
@@ -45,7 +45,10 @@ def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
     return (
         f"{path_probe([CONFIG_DIR, *PATHS])}; "
         "dpkg-query -W -f='restic ${Version} ${db:Status-Abbrev}\\n' restic 2>/dev/null; "
-        f"for t in {timers}; do systemctl is-enabled --quiet $t 2>/dev/null && echo enabled $t; "
+        # systemctl only for a timer whose unit file is there: a host without backups
+        # (most) spares four systemctl starts on every deploy.
+        f"for t in {timers}; do [ -e {UNIT_DIR}/$t ] || continue; "
+        "systemctl is-enabled --quiet $t 2>/dev/null && echo enabled $t; "
         "systemctl is-active --quiet $t 2>/dev/null && echo active $t; done; "
         f'[ -f {REPOSITORY_MARKER} ] && echo "repository $(head -n 1 {REPOSITORY_MARKER})"; '
         f"{calendar}true"

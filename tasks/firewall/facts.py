@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.firewall.files import PATHS, SCRIPT
+from tasks.firewall.files import PATHS, SCRIPT, SERVICE, UNIT
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import tagged
 
@@ -32,8 +32,9 @@ def firewall_probe() -> str:
     return (
         f"{path_probe(PATHS)}; "
         "[ -d /run/systemd/system ] && echo systemd; "
-        "systemctl is-enabled --quiet prisma-firewall 2>/dev/null && echo enabled; "
-        "systemctl is-active --quiet prisma-firewall 2>/dev/null && echo active; "
+        # systemctl only when the unit is there: spared on a host with the firewall off.
+        f"[ -e {UNIT} ] && {{ systemctl is-enabled --quiet {SERVICE} 2>/dev/null && echo enabled; "
+        f"systemctl is-active --quiet {SERVICE} 2>/dev/null && echo active; }}; "
         f"{SCRIPT} check 2>/dev/null && echo rules-in-force; true"
     )
 
