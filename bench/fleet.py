@@ -42,6 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tasks.settings import load_settings
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
 
@@ -138,7 +139,6 @@ def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callabl
     from pyinfra.api import HiddenValue
 
     from tasks.secrets.resolve import StackSecrets
-    from tasks.settings import load_settings
     from tasks.stack.compose_file import render_compose_file
     from tasks.stack.envfile import env_values, render_env
 
@@ -207,8 +207,25 @@ def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], di
         clone = fleet.start(image=image, docker_volume_from=f"{origin.name}-docker")
         shutil.copytree(fleet.secrets / origin.address, fleet.secrets / clone.address)
         hosts.append(clone)
-    must(fleet.run(hosts, "deploy.py", data))  # the stacks of the clones back up
+    # Sixteen stacks starting at once on two cores take minutes: the converging run
+    # below comes only after every one answers, so its health wait cannot time out.
+    url = load_settings("bench", data).health_url
+    for host in hosts:
+        wait_for_stack(host, url)
+    must(fleet.run(hosts, "deploy.py", data))  # records each clone's own state
     return hosts, data
+
+
+def wait_for_stack(host: harness.TestHost, url: str, timeout: float = 900) -> None:
+    """Until GET /status answers OK inside the host (its restart policy brings the
+    copied stack back with Docker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = host.exec(f"curl --silent --max-time 5 {url}", check=False).stdout.strip()
+        if answer == "OK":
+            return
+        time.sleep(2)
+    raise SystemExit(f"{host.name}: the copied stack did not answer {url} in {timeout:.0f} s")
 
 
 def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
@@ -304,8 +321,6 @@ def main() -> int:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 
