@@ -137,7 +137,16 @@ def write_results(rows: list[Measured], runs: int, stamp: str) -> None:
         "date": stamp,
         "cores": os.cpu_count(),
         "runs": runs,
-        "rows": [{**row.__dict__, "total": round(row.total, 2)} for row in rows],
+        "rows": [
+            {
+                "droplets": row.droplets,
+                "provision_seconds": round(row.provision, 2),
+                "deploy_seconds": round(row.deploy, 2),
+                "total_seconds": round(row.total, 2),
+                "api_writes": row.api_writes,
+            }
+            for row in rows
+        ],
     }
     (results / "provision.json").write_text(json.dumps(payload, indent=2) + "\n")
 
