@@ -11,29 +11,39 @@ Environment:
   PRISMA_SSH_USER           SSH user (default root; any other user deploys through sudo)
   PRISMA_SSH_KEY            private key file (default: ssh-agent and ~/.ssh/id_*)
   PRISMA_SSH_PORT           SSH port for hosts that do not name one (default 22)
+  PRISMA_SSH_PORTS          per host, "name:port" entries (droplets by their name): the
+                            SSH port of each host named, over PRISMA_SSH_PORT
   PRISMA_SSH_KNOWN_HOSTS    known-hosts file the project keeps (default .secrets/known_hosts)
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pyinfra import logger
 from pyinfra.api.exceptions import PyinfraError
 
 from tasks.cloud.api import Api, ApiError
-from tasks.cloud.reach import known_hosts_file, public_ipv4
+from tasks.cloud.reach import (
+    default_ssh_port,
+    host_entries,
+    known_hosts_file,
+    port_number,
+    public_ipv4,
+    split_host_entry,
+    ssh_port_map,
+)
 
 DEFAULT_TAG = "prisma"
 DEFAULT_SSH_USER = "root"
-DEFAULT_SSH_PORT = 22
 # Where DigitalOcean attaches a volume on a droplet, by the volume's name.
 VOLUME_DEVICE_PREFIX = "/dev/disk/by-id/scsi-0DO_Volume_"
 
 Host = tuple[str, dict[str, Any]]
+T = TypeVar("T")
 
 
 class InventoryError(PyinfraError):
@@ -46,7 +56,7 @@ def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
     known_hosts = known_hosts_file(environ)
     Path(known_hosts).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Path(known_hosts).touch(mode=0o600, exist_ok=True)
-    ssh_port = _port(environ.get("PRISMA_SSH_PORT") or str(DEFAULT_SSH_PORT), "PRISMA_SSH_PORT")
+    ssh_port = _port(lambda: default_ssh_port(environ))
     data: dict[str, Any] = {
         "ssh_user": user,
         "ssh_port": ssh_port,
@@ -63,30 +73,27 @@ def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _port(text: str, variable: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise InventoryError(f"{variable} must be a port from 1 to 65535, got {text!r}")
-    return int(text)
+def _port(read: Callable[[], T]) -> T:
+    """A port (or map of ports) read from the environment; a bad one is an InventoryError."""
+    try:
+        return read()
+    except ValueError as error:
+        raise InventoryError(str(error)) from None
 
 
 def hosts_from_addresses(text: str) -> list[Host]:
     """Parse 'a.example, 10.0.0.2:2222 [::1]:22' into pyinfra hosts (name = as written)."""
     hosts: list[Host] = []
-    for entry in re.split(r"[,\s]+", text.strip()):
-        if not entry:
-            continue
-        match = re.fullmatch(
-            r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:]+)(?::(?P<p>\d+))?", entry
-        )
-        if not match:
+    for entry in host_entries(text):
+        parts = split_host_entry(entry)
+        if parts is None:
             raise InventoryError(
                 f"PRISMA_HOSTS: cannot read {entry!r}; expected 'address' or 'address:port'"
             )
-        address = match["v6"] or match["h"]
-        port = match["p6"] or match["p"]
+        _, address, port = parts
         data: dict[str, Any] = {"ssh_hostname": address}
         if port:
-            data["ssh_port"] = _port(port, "PRISMA_HOSTS")
+            data["ssh_port"] = _port(lambda port=port: port_number(port, "PRISMA_HOSTS"))
         hosts.append((entry, data))
     if not hosts:
         raise InventoryError("PRISMA_HOSTS is set but lists no address")
@@ -168,4 +175,18 @@ def droplet_inventory(environ: Mapping[str, str] = os.environ) -> list[Host]:
             "'prisma') or PRISMA_HOSTS (addresses, e.g. '203.0.113.10,203.0.113.11:2222')"
         )
     shared = ssh_data(environ)
-    return [(name, {**shared, **data}) for name, data in hosts]
+    return [(name, {**shared, **ports, **data}) for name, data, ports in _own_ports(hosts, environ)]
+
+
+def _own_ports(
+    hosts: list[Host], environ: Mapping[str, str]
+) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
+    """Each host with its PRISMA_SSH_PORTS entry as data; a name no host has is said, not
+    fatal (the map may outlive a droplet destroyed since)."""
+    ports = _port(lambda: ssh_port_map(environ))
+    unknown = sorted(set(ports) - {name for name, _ in hosts})
+    if unknown:
+        logger.warning(f"PRISMA_SSH_PORTS names no host of this inventory: {', '.join(unknown)}")
+    return [
+        (name, data, {"ssh_port": ports[name]} if name in ports else {}) for name, data in hosts
+    ]

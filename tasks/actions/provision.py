@@ -42,7 +42,7 @@ def _answers(found: AccountState, name: str, access: SshAccess) -> bool:
     if droplet is None or droplet.get("status") != "active":
         return False
     address = public_ipv4(droplet)
-    return address is not None and access.knows(address)
+    return address is not None and access.for_droplet(name).knows(address)
 
 
 @deploy("Provision DigitalOcean droplets")

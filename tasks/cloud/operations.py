@@ -32,6 +32,7 @@ def cloud_resources(changes: tuple[Change, ...], run: Run):
 
 
 def reach_droplet(state, host, name: str, fresh: bool, run: Run, access: SshAccess) -> bool:
+    access = access.for_droplet(name)  # PRISMA_SSH_PORTS may give each its own port
     try:
         address = public_ipv4(run.active_droplet(name))
         wait_for_ssh(access, name, address, fresh, run.timeout)

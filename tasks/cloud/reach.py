@@ -5,9 +5,10 @@ until a droplet answers SSH with the key, recording its host key on first contac
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tasks.errors import HostRefused
@@ -15,6 +16,52 @@ from tasks.secrets.store import secrets_root
 
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 RETRY_SECONDS = 3
+DEFAULT_SSH_PORT = 22
+# One grammar for every host entry: PRISMA_HOSTS' "address[:port]" and "[v6][:port]", and
+# PRISMA_SSH_PORTS' "name:port" (a host named as in the inventory, then its port).
+HOST_ENTRY = re.compile(r"\[(?P<v6>[^\]]+)\](?::(?P<p6>\d+))?|(?P<h>[^:]+)(?::(?P<p>\d+))?")
+ENTRY_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def port_number(text: str, variable: str) -> int:
+    """A TCP port, or ValueError naming the variable it came from."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{variable} must be a port from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def host_entries(text: str) -> list[str]:
+    return [entry for entry in ENTRY_SEPARATORS.split(text.strip()) if entry]
+
+
+def split_host_entry(entry: str) -> tuple[str, str, str | None] | None:
+    """'name:port' -> (name as written, address, port or None); None when unreadable."""
+    match = HOST_ENTRY.fullmatch(entry)
+    if not match:
+        return None
+    port = match["p6"] or match["p"]
+    name = entry[: -len(port) - 1] if port else entry
+    return name, match["v6"] or match["h"], port
+
+
+def ssh_port_map(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """PRISMA_SSH_PORTS: host name -> SSH port, for hosts not on PRISMA_SSH_PORT (sshd
+    moved, or SSH forwarded per droplet through one address); ValueError when unreadable."""
+    ports: dict[str, int] = {}
+    for entry in host_entries(environ.get("PRISMA_SSH_PORTS", "")):
+        parts = split_host_entry(entry)
+        if parts is None or parts[2] is None:
+            raise ValueError(
+                f"PRISMA_SSH_PORTS: cannot read {entry!r}; expected 'name:port' entries, "
+                "comma or space separated (e.g. 'prisma-01:2201,prisma-02:2202')"
+            )
+        ports[parts[0]] = port_number(parts[2], "PRISMA_SSH_PORTS")
+    return ports
+
+
+def default_ssh_port(environ: Mapping[str, str] = os.environ) -> int:
+    """PRISMA_SSH_PORT, the port of hosts that name none; ValueError when unreadable."""
+    return port_number(environ.get("PRISMA_SSH_PORT") or str(DEFAULT_SSH_PORT), "PRISMA_SSH_PORT")
 
 
 def known_hosts_file(environ: Mapping[str, str] = os.environ) -> str:
@@ -42,9 +89,14 @@ def public_key_file(configured: str | None, environ: Mapping[str, str] = os.envi
 @dataclass(frozen=True)
 class SshAccess:
     user: str
-    port: int
+    port: int  # of droplets PRISMA_SSH_PORTS does not name
     private_key: str
     known_hosts: str
+    ports: tuple[tuple[str, int], ...] = ()  # PRISMA_SSH_PORTS (a tuple: hashable)
+
+    def for_droplet(self, name: str) -> SshAccess:
+        """The access to one droplet: its own port when PRISMA_SSH_PORTS names it."""
+        return replace(self, port=dict(self.ports).get(name, self.port))
 
     def host_id(self, address: str) -> str:
         return address if self.port == 22 else f"[{address}]:{self.port}"
@@ -59,12 +111,18 @@ class SshAccess:
 
 
 def ssh_access(public_key: Path, environ: Mapping[str, str] = os.environ) -> SshAccess:
-    port = environ.get("PRISMA_SSH_PORT") or "22"
+    """How provision.py reaches droplets: the same user, ports and known hosts as
+    inventories/do.py, so the keys it records are the ones the deploy checks."""
+    try:
+        port, ports = default_ssh_port(environ), ssh_port_map(environ)
+    except ValueError as error:
+        raise HostRefused(str(error)) from None
     return SshAccess(
         user=environ.get("PRISMA_SSH_USER") or "root",
-        port=int(port) if port.isdigit() else 22,
+        port=port,
         private_key=str(public_key.with_suffix("")),
         known_hosts=known_hosts_file(environ),
+        ports=tuple(sorted(ports.items())),
     )
 
 

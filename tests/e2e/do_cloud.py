@@ -4,10 +4,14 @@ pydo calls, with their documented request and response shapes, small pages (the 
 must follow links.pages.next), 422 errors for what the API refuses, 429 rate limits on
 demand (with the ratelimit-reset header), and a log of every request.
 
-Behind it, real resources: creating a droplet starts a test host (systemd + sshd
-container, the registered key in root's authorized_keys, SSH published on 127.0.0.1 at
-the port the test chose for that name); a volume is a sparse file on a loop device that
-appears in the droplet at DigitalOcean's path, /dev/disk/by-id/scsi-0DO_Volume_<name>.
+Behind it, real resources: creating a droplet starts a test host of its own (systemd +
+sshd container, the registered key in root's authorized_keys). Every droplet's public
+IPv4 is 127.0.0.1 (tests reach hosts only there), so each gets its own forwarded SSH port,
+fixed per droplet name (`ssh_port`); the project reaches them through PRISMA_SSH_PORTS
+(`ssh_ports_variable`), as a user behind a NAT with a port per droplet would. A volume is
+a sparse file on a loop device that appears in the droplet at DigitalOcean's path,
+/dev/disk/by-id/scsi-0DO_Volume_<name>. Power off kills the droplet's container (a hard
+power-off, as the API's), power on starts it again; a resize is refused while it runs.
 """
 
 from __future__ import annotations
@@ -50,7 +54,9 @@ def fingerprint(public_key: str) -> str:
 class CloudApi:
     token: str
     workdir: Path
-    ssh_ports: dict[str, int]  # droplet name -> 127.0.0.1 port the test chose
+    # droplet name -> its 127.0.0.1 SSH port, chosen on first use and kept, so a droplet
+    # created again under a name is reached where the user's PRISMA_SSH_PORTS says
+    ssh_ports: dict[str, int] = field(default_factory=dict)
     page_size_cap: int = 2
     domains: tuple[str, ...] = ("example.test",)
     requests: list[dict] = field(default_factory=list)
@@ -106,6 +112,18 @@ class CloudApi:
         self.ca_file = certificate
         return self
 
+    def ssh_port(self, name: str) -> int:
+        with self.lock:
+            return self.ssh_ports.setdefault(name, harness.free_port())
+
+    def ssh_ports_variable(self, names) -> str:
+        """PRISMA_SSH_PORTS for these droplet names: 'prisma-01:41022,prisma-02:...'."""
+        return ",".join(f"{name}:{self.ssh_port(name)}" for name in names)
+
+    def host_of(self, name: str) -> harness.TestHost:
+        (droplet_id,) = [i for i, d in self.droplets.items() if d["name"] == name]
+        return self.hosts[droplet_id]
+
     def writes(self, since: int = 0) -> list[dict]:
         return [r for r in self.requests[since:] if r["method"] in WRITES]
 
@@ -154,7 +172,7 @@ class CloudApi:
         host = harness.start_test_host(
             "\n".join(public_keys) + "\n",
             publish=(4466,),
-            ssh_port=self.ssh_ports[droplet["name"]],
+            ssh_port=self.ssh_port(droplet["name"]),
             extra_args=("--device-cgroup-rule", "b 7:* rmw"),
         )
         with self.lock:
@@ -175,6 +193,21 @@ class CloudApi:
                 f"mkdir -p {DEVICE_DIR} && "
                 f"mknod {DEVICE_DIR}/scsi-0DO_Volume_{name} b {major} {minor}"
             )
+
+    def power(self, droplet: dict, on: bool) -> None:
+        """A hard power-off (the container killed) or a boot (started again: its registry
+        sidecar too, and the volumes plugged back into the new /dev)."""
+        host = self.hosts[droplet["id"]]
+        if not on:
+            harness.docker("kill", host.name)
+            droplet["status"] = "off"
+            return
+        harness.docker("start", host.name)
+        host.start_registry()
+        host.wait_until_booted()
+        for volume_id in droplet["volume_ids"]:
+            self._plug(droplet["id"], volume_id)
+        droplet["status"] = "active"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -325,9 +358,18 @@ def _delete_droplet(api, query, body, droplet_id):
 
 def _droplet_action(api, query, body, droplet_id):
     droplet = api.droplets[int(droplet_id)]
-    if body.get("type") == "resize":
+    kind = body.get("type")
+    if kind == "resize":
+        if droplet["status"] != "off":
+            raise Refused(
+                422,
+                "unprocessable_entity",
+                "Droplet is currently on. Please power it off to run this event.",
+            )
         droplet.update(size_slug=body["size"])
-    return 201, {"action": {"id": next(api.ids), "status": "completed", "type": body.get("type")}}
+    elif kind in ("power_off", "power_on"):
+        api.power(droplet, on=kind == "power_on")
+    return 201, {"action": {"id": next(api.ids), "status": "completed", "type": kind}}
 
 
 def _list_volumes(api, query, body):

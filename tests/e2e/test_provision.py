@@ -3,11 +3,15 @@ provision.py and destroy.py against a stand-in of the DigitalOcean API whose dro
 real test hosts and whose volumes are real loop devices (tests/e2e/do_cloud.py): from
 nothing to a healthy stack through inventories/do.py, a second run of each with no API
 write and no change, the database surviving a droplet destroyed and created again with
-its volume kept, consent, destroy_data, and bad input refused before any write.
+its volume kept, consent, destroy_data, bad input refused before any write; then two
+droplets at once, each reached on its own SSH port (PRISMA_SSH_PORTS), and a resize that
+needs a power-off.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,14 +24,13 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "dop_v1_provision_e2e_token_0123456789abcdef"
 NAME = "prisma-01"
+NAMES = (NAME, "prisma-02")  # do_droplets=2
 DOMAIN = "api.example.test"
 
 
 @pytest.fixture(scope="module")
 def cloud(stand_in_images, tmp_path_factory):
-    api = CloudApi(
-        TOKEN, tmp_path_factory.mktemp("do-cloud"), ssh_ports={NAME: harness.free_port()}
-    ).start()
+    api = CloudApi(TOKEN, tmp_path_factory.mktemp("do-cloud")).start()
     yield api
     api.close()
 
@@ -41,7 +44,8 @@ def user(cloud, ssh_key, tmp_path_factory):
         "DIGITALOCEAN_API_ENDPOINT": cloud.url,
         "REQUESTS_CA_BUNDLE": str(cloud.ca_file),
         "PRISMA_SSH_KEY": str(ssh_key[0]),
-        "PRISMA_SSH_PORT": str(cloud.ssh_ports[NAME]),
+        # Every droplet of the stand-in is at 127.0.0.1, each on its own SSH port.
+        "PRISMA_SSH_PORTS": cloud.ssh_ports_variable(NAMES),
         "PRISMA_SECRETS_DIR": str(directory / "secrets"),
         "PRISMA_BACKUP_DIR": str(directory / "backups"),
     }
@@ -114,7 +118,7 @@ def test_from_nothing_to_a_healthy_stack(cloud, user, stand_in_images):
     (firewall,) = cloud.firewalls.values()
     assert firewall["tags"] == ["prisma"]
     known_hosts = (Path(user["PRISMA_SECRETS_DIR"]) / "known_hosts").read_text()
-    assert f"[127.0.0.1]:{cloud.ssh_ports[NAME]}" in known_hosts
+    assert f"[127.0.0.1]:{cloud.ssh_port(NAME)}" in known_hosts
 
     deployed = deploy(cloud, user, stand_in_images)
     assert deployed.returncode == 0, deployed.output
@@ -194,3 +198,66 @@ def test_destroy_data_deletes_volume_address_and_record(cloud, user):
     assert [r for r in cloud.records["example.test"] if r["name"] == "api"] == []
     assert cloud.loops == {}
     assert TOKEN not in result.output
+
+
+def test_two_droplets_from_nothing_each_on_its_own_port(cloud, user, stand_in_images):
+    first = provision(user, do_droplets=2)
+    assert first.returncode == 0, first.output
+    assert sorted(d["name"] for d in cloud.droplets.values()) == list(NAMES)
+    known_hosts = (Path(user["PRISMA_SECRETS_DIR"]) / "known_hosts").read_text()
+    for name in NAMES:
+        assert f"[127.0.0.1]:{cloud.ssh_port(name)}" in known_hosts
+        assert f"{name}.api" in {r["name"] for r in cloud.records["example.test"]}
+
+    deployed = deploy(cloud, user, stand_in_images)
+    assert deployed.returncode == 0, deployed.output
+    for name in NAMES:
+        host = cloud.host_of(name)
+        assert harness.run("curl", "-s", host.url(4466, "/status")).stdout.strip() == "OK"
+        assert host.exec("findmnt -n -o FSTYPE /mnt/prisma-data").stdout.strip() == "ext4"
+
+    before = len(cloud.requests)
+    again = provision(user, do_droplets=2)
+    assert again.returncode == 0, again.output
+    assert again.total_changes == 0 and cloud.writes(before) == []
+
+
+def started_at(host: harness.TestHost) -> str:
+    """When the droplet's container last started (a container shares the machine's boot_id)."""
+    return harness.docker("inspect", "-f", "{{.State.StartedAt}}", host.name).stdout.strip()
+
+
+def every_droplet_answers(user) -> subprocess.CompletedProcess:
+    """`pyinfra inventories/do.py exec -- true`: SSH on each one's port, keys as recorded."""
+    command = [sys.executable, "-m", "pyinfra", "-y", "inventories/do.py", "exec", "--", "true"]
+    return subprocess.run(
+        command,
+        cwd=harness.PROJECT_ROOT,
+        env=harness.pyinfra_environment(user),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_resize_powers_off_only_with_consent_naming_the_droplet(cloud, user):
+    # prisma-02 was made smaller in the control panel (CPU and memory: its disk stays).
+    (droplet,) = [d for d in cloud.droplets.values() if d["name"] == "prisma-02"]
+    droplet["size_slug"] = "s-1vcpu-1gb"
+    booted = started_at(cloud.host_of("prisma-02"))
+
+    before = len(cloud.requests)
+    refused = provision(user, do_droplets=2, do_resize_confirm=NAME)
+    assert refused.returncode != 0
+    assert "--data do_resize_confirm=prisma-02" in refused.output
+    assert cloud.writes(before) == []
+
+    resized = provision(user, do_droplets=2, do_resize_confirm="prisma-02")
+    assert resized.returncode == 0, resized.output
+    actions = [r["body"]["type"] for r in cloud.writes(before)]
+    assert actions == ["power_off", "resize", "power_on"]
+    assert {r["path"] for r in cloud.writes(before)} == {f"/v2/droplets/{droplet['id']}/actions"}
+    assert droplet["size_slug"] == "s-1vcpu-2gb" and droplet["status"] == "active"
+    assert started_at(cloud.host_of("prisma-02")) != booted  # really powered off and on
+    answers = every_droplet_answers(user)
+    assert answers.returncode == 0, answers.stdout + answers.stderr

@@ -102,3 +102,61 @@ def test_a_droplet_with_its_data_volume_gets_the_device_path():
     assert data["prisma_data_device"] == "/dev/disk/by-id/scsi-0DO_Volume_prisma-01-data"
     ((_, data),) = hosts_from_droplets([droplet], [elsewhere, {"name": "x", "droplet_ids": [7]}])
     assert "prisma_data_device" not in data
+
+
+def _listed(text: str) -> list:
+    return [
+        {
+            "id": number,
+            "name": name,
+            "networks": {"v4": [{"ip_address": "127.0.0.1", "type": "public"}]},
+        }
+        for number, name in enumerate(text.split(), 1)
+    ]
+
+
+def test_per_host_ports_reach_droplets_sharing_one_address(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(
+        "tasks.inventory.list_droplets", lambda environ, tag: (_listed("p-01 p-02 p-03"), [])
+    )
+    hosts = dict(
+        droplet_inventory(
+            {
+                "DIGITALOCEAN_TOKEN": "t",
+                "PRISMA_SSH_PORT": "2222",
+                "PRISMA_SSH_PORTS": "p-01:2201,p-02:2202 gone:2209",
+                "PRISMA_SECRETS_DIR": str(tmp_path),
+            }
+        )
+    )
+    assert {name: data["ssh_port"] for name, data in hosts.items()} == {
+        "p-01": 2201,
+        "p-02": 2202,
+        "p-03": 2222,
+    }
+    assert "PRISMA_SSH_PORTS names no host of this inventory: gone" in caplog.text
+
+
+def test_the_map_applies_to_listed_addresses_by_their_name_too(tmp_path):
+    hosts = dict(
+        droplet_inventory(
+            {
+                "PRISMA_HOSTS": "a.example b.example:2222",
+                "PRISMA_SSH_PORTS": "a.example:2201",
+                "PRISMA_SECRETS_DIR": str(tmp_path),
+            }
+        )
+    )
+    assert hosts["a.example"]["ssh_port"] == 2201
+    assert hosts["b.example:2222"]["ssh_port"] == 2222
+
+
+def test_an_unreadable_port_map_is_named(tmp_path):
+    with pytest.raises(InventoryError, match=r"PRISMA_SSH_PORTS: cannot read 'a\.example'"):
+        droplet_inventory(
+            {
+                "PRISMA_HOSTS": "a.example",
+                "PRISMA_SSH_PORTS": "a.example",
+                "PRISMA_SECRETS_DIR": str(tmp_path),
+            }
+        )
