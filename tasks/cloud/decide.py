@@ -154,10 +154,13 @@ def _record(found: AccountState, want: DropletWanted, new_address: bool) -> list
 def plan_account(
     wanted: AccountWanted, found: AccountState, kept_ips: dict[str, str], resize_consent: str | None
 ) -> CloudPlan:
-    """Pure: the changes that take the found account to the declared one, in order."""
+    """Pure: the changes that take the found account to the declared one, in order.
+    Every droplet is created before any waits to be active (an address needs an active
+    droplet): n new droplets boot side by side, not one after the other."""
     changes = _account_changes(wanted, found)
     notes: list[str] = []
     new: set[str] = set()
+    addresses: list[Change] = []
     for want in wanted.droplets:
         changes += _volume(wanted, found, want)
         droplet = found.droplets.get(want.name)
@@ -169,7 +172,8 @@ def plan_account(
             changes += more
             notes += said
         address = _address(found, want, kept_ips)
-        changes += address + _record(found, want, bool(address))
+        addresses += address + _record(found, want, bool(address))
+    changes += addresses
     if found.firewall is None:
         changes.append(
             Change(

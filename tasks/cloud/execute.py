@@ -133,8 +133,9 @@ def droplet(run: Run, change: Change) -> None:
     made = run.api.call(
         f"droplet {want.name}", "create droplet", lambda: run.api.client.droplets.create(body)
     )
+    # Not waited for here: the changes that need it active wait (reserved_ip, assign_ip),
+    # after every droplet of the run is created.
     run.ids[f"droplet:{want.name}"] = made["droplet"]
-    run.active_droplet(want.name)
 
 
 def attach(run: Run, change: Change) -> None:

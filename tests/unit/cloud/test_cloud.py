@@ -177,3 +177,12 @@ def test_lists_are_followed_across_pages():
     api = Api.__new__(Api)
     pages = {1: {"x": [1, 2], "links": {"pages": {"next": "..."}}}, 2: {"x": [3], "links": {}}}
     assert api.all_pages("x", "list x", lambda per_page, page: pages[page], "x") == [1, 2, 3]
+
+
+def test_every_new_droplet_is_created_before_any_waits_to_be_active():
+    w = wanted(do_droplets=3)
+    plan = plan_account(w, AccountState(sizes={w.size: {"disk": 50}}), {}, None)
+    kinds = [c.kind for c in plan.changes]
+    last_creation = max(i for i, kind in enumerate(kinds) if kind == "droplet")
+    first_address = kinds.index("reserved_ip")
+    assert kinds.count("droplet") == 3 and last_creation < first_address
