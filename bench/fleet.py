@@ -42,7 +42,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.settings import load_settings
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
 
@@ -139,6 +138,7 @@ def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callabl
     from pyinfra.api import HiddenValue
 
     from tasks.secrets.resolve import StackSecrets
+    from tasks.settings import load_settings
     from tasks.stack.compose_file import render_compose_file
     from tasks.stack.envfile import env_values, render_env
 
@@ -193,9 +193,11 @@ def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], di
     origin = fleet.start()
     data = bench_data(origin, fleet.images)
     must(fleet.run([origin], "deploy.py", data))
-    # The database stopped cleanly before its files are copied (live-restore would leave
-    # the containers running through dockerd's own stop).
-    origin.exec("docker stop --time 30 $(docker ps --quiet)")
+    # The clones get the origin's Docker data without its containers: on cgroup v1 the
+    # test hosts share the machine's cgroup tree, so copies of one container (one id)
+    # would all land in one memory cgroup, and sixteen databases in one 512 MiB limit
+    # get killed. Images, volumes and files stay; each clone's deploy makes its own.
+    origin.exec("cd /opt/prisma && docker compose --project-name prisma down --timeout 30")
     harness.docker("stop", "-t", "30", origin.name)
     image = f"prisma-e2e/bench-converged:{origin.name}"
     harness.docker("commit", origin.name, image)
@@ -207,25 +209,9 @@ def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], di
         clone = fleet.start(image=image, docker_volume_from=f"{origin.name}-docker")
         shutil.copytree(fleet.secrets / origin.address, fleet.secrets / clone.address)
         hosts.append(clone)
-    # Sixteen stacks starting at once on two cores take minutes: the converging run
-    # below comes only after every one answers, so its health wait cannot time out.
-    url = load_settings("bench", data).health_url
-    for host in hosts:
-        wait_for_stack(host, url)
-    must(fleet.run(hosts, "deploy.py", data))  # records each clone's own state
+    # Sixteen stacks starting at once on two cores take minutes.
+    must(fleet.run(hosts, "deploy.py", {**data, "prisma_health_timeout": 1800}))
     return hosts, data
-
-
-def wait_for_stack(host: harness.TestHost, url: str, timeout: float = 900) -> None:
-    """Until GET /status answers OK inside the host (its restart policy brings the
-    copied stack back with Docker)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = host.exec(f"curl --silent --max-time 5 {url}", check=False).stdout.strip()
-        if answer == "OK":
-            return
-        time.sleep(2)
-    raise SystemExit(f"{host.name}: the copied stack did not answer {url} in {timeout:.0f} s")
 
 
 def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
@@ -247,6 +233,7 @@ def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
         rows.append(
             Row(f"no-op {size}", size, project, floor, "pyinfra `true`", TARGETS[f"no-op {size}"])
         )
+        progress(rows[-1:])
     for deploy_file in ("status.py", "logs.py"):
         project, floor = interleaved(
             runs,
@@ -261,6 +248,18 @@ def peak_memory_mib(fleet: Fleet, hosts, data) -> float:
     run = must(fleet.run(hosts, "deploy.py", data, prefix=(sys.executable, "-c", PEAK_MEMORY)))
     line = next(line for line in run.stderr.splitlines() if line.startswith("peak-rss-kib "))
     return int(line.split()[1]) / 1024
+
+
+def progress(rows: list[Row], note: str = "") -> None:
+    """What is measured so far, on stderr: a long run shows where it is."""
+    for row in rows:
+        print(
+            f"{row.case}: {row.project:.2f} s / {row.floor:.2f} s = {row.ratio:.2f}x",
+            file=sys.stderr,
+            flush=True,
+        )
+    if note:
+        print(note, file=sys.stderr, flush=True)
 
 
 def table(rows: list[Row], memory: float, clones: bool) -> str:
@@ -296,7 +295,9 @@ def main() -> int:
     fleet = Fleet(Path(tempfile.mkdtemp(prefix="prisma-bench-")), images)
     try:
         rows = fresh_rows(fleet, options.fresh_runs)
+        progress(rows)
         hosts, data = converged_fleet(fleet, 16)
+        progress([], "16 converged hosts (clones of one) ready")
         rows += noop_rows(fleet, hosts, data, options.runs)
         memory = peak_memory_mib(fleet, hosts, data)
     finally:
