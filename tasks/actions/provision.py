@@ -50,7 +50,7 @@ def provision_droplets(settings: Settings) -> None:
     key_file = public_key_file(settings.do_ssh_public_key)
     wanted = wanted_account(settings, _tag(), key_file.read_text())
     found = read_account(Api(), wanted)
-    plan = plan_account(wanted, found, read_kept_ips(), settings.do_resize_confirm)
+    plan = plan_account(wanted, found, read_kept_ips(), settings.do_resize_confirm or [])
     for note in plan.notes:
         logger.warning(f"{host.print_prefix}{note}")
     run = Run(wanted, found, settings.do_ssh_timeout)

@@ -4,6 +4,7 @@ Change. What cannot change in place is refused with the reason."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tasks.cloud.read import AccountState
@@ -61,7 +62,7 @@ def _account_changes(wanted: AccountWanted, found: AccountState) -> list[Change]
 
 
 def _existing_droplet(
-    wanted: AccountWanted, found: AccountState, droplet: dict, resize_consent: str | None
+    wanted: AccountWanted, found: AccountState, droplet: dict
 ) -> tuple[list[Change], list[str]]:
     name = droplet["name"]
     if droplet["region"]["slug"] != wanted.region:
@@ -77,12 +78,6 @@ def _existing_droplet(
             raise CannotChange(
                 f"droplet {name} has a {droplet['disk']} GB disk, {wanted.size} only "
                 f"{size['disk']} GB: a disk cannot shrink"
-            )
-        if resize_consent != name:
-            raise CannotChange(
-                f"droplet {name} is {droplet.get('size_slug')}, do_size says {wanted.size}: "
-                "resizing powers it off for minutes. To go ahead, run again with "
-                f"--data do_resize_confirm={name}"
             )
         changes.append(
             Change("resize", name, f"power off {name}, resize to {wanted.size}, power on")
@@ -151,8 +146,26 @@ def _record(found: AccountState, want: DropletWanted, new_address: bool) -> list
     return []
 
 
+def _check_resize_consent(
+    wanted: AccountWanted, found: AccountState, changes: list[Change], consent: Sequence[str]
+) -> None:
+    """Every droplet a resize would power off is named in do_resize_confirm, or the run
+    stops before any write, naming all of them at once."""
+    resized = [c.target for c in changes if c.kind == "resize"]
+    unnamed = [name for name in resized if name not in consent]
+    if unnamed:
+        sizes = ", ".join(f"{n} is {found.droplets[n].get('size_slug')}" for n in unnamed)
+        raise CannotChange(
+            f"{sizes}, do_size says {wanted.size}: resizing powers each off for minutes. "
+            f"To go ahead, run again with --data do_resize_confirm={','.join(resized)}"
+        )
+
+
 def plan_account(
-    wanted: AccountWanted, found: AccountState, kept_ips: dict[str, str], resize_consent: str | None
+    wanted: AccountWanted,
+    found: AccountState,
+    kept_ips: dict[str, str],
+    resize_consent: Sequence[str],
 ) -> CloudPlan:
     """Pure: the changes that take the found account to the declared one, in order.
     Every droplet is created before any waits to be active (an address needs an active
@@ -168,12 +181,13 @@ def plan_account(
             new.add(want.name)
             changes.append(Change("droplet", want.name, f"create the droplet {want.name}"))
         else:
-            more, said = _existing_droplet(wanted, found, droplet, resize_consent)
+            more, said = _existing_droplet(wanted, found, droplet)
             changes += more
             notes += said
         address = _address(found, want, kept_ips)
         addresses += address + _record(found, want, bool(address))
     changes += addresses
+    _check_resize_consent(wanted, found, changes, resize_consent)
     if found.firewall is None:
         changes.append(
             Change(

@@ -67,10 +67,11 @@ class DropletSettings:
         "provision.py: addresses (CIDR) the Cloud Firewall lets in on SSH.",
         droplet_check.ssh_sources,
     )
-    do_resize_confirm: str | None = setting(
+    do_resize_confirm: Any = setting(
         None,
-        "provision.py: consent to power off and resize a droplet to do_size; must name it.",
-        check.optional(check.host_name),
+        "provision.py: consent to power off and resize droplets to do_size: a droplet name "
+        "or a list naming each.",
+        check.optional(droplet_check.name_or_names),
     )
     do_ssh_timeout: int = setting(
         600,

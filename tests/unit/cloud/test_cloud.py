@@ -53,12 +53,12 @@ def test_a_count_names_droplets_with_the_prefix_and_one_volume_each():
 
 def test_nothing_changes_on_a_converged_account():
     w = wanted(do_droplets=2, prisma_domain="p.example.com", do_tags=["prod"])
-    assert plan_account(w, converged(w), {}, None).changes == ()
+    assert plan_account(w, converged(w), {}, []).changes == ()
 
 
 def test_from_nothing_every_resource_is_created_in_order():
     w = wanted(prisma_domain="p.example.com")
-    plan = plan_account(w, AccountState(zone="example.com", sizes={w.size: {"disk": 50}}), {}, None)
+    plan = plan_account(w, AccountState(zone="example.com", sizes={w.size: {"disk": 50}}), {}, [])
     kinds = [c.kind for c in plan.changes]
     assert kinds == ["ssh_key", "tag", "volume", "droplet", "reserved_ip", "record", "firewall"]
     assert plan.new_droplets == {"prisma-01"}
@@ -70,7 +70,7 @@ def test_a_kept_reserved_ip_is_assigned_again_and_the_kept_volume_attached():
     droplet = found.droplets["prisma-01"]
     found.volumes["prisma-01-data"]["droplet_ids"] = []
     found = AccountState(**{**found.__dict__, "reserved_ips": ({"ip": "192.0.2.0"},)})
-    kinds = [c.kind for c in plan_account(w, found, {"prisma-01": "192.0.2.0"}, None).changes]
+    kinds = [c.kind for c in plan_account(w, found, {"prisma-01": "192.0.2.0"}, []).changes]
     assert kinds == ["attach", "assign_ip"] and droplet["id"] == 0
 
 
@@ -87,14 +87,14 @@ def test_what_cannot_change_in_place_is_refused(change, message):
     found = converged(w)
     found.droplets["prisma-01"].update(change)
     with pytest.raises(CannotChange, match=message):
-        plan_account(w, found, {}, None)
+        plan_account(w, found, {}, [])
 
 
 def test_a_resize_goes_ahead_with_consent_naming_the_droplet():
     w = wanted()
     found = converged(w)
     found.droplets["prisma-01"].update(size_slug="s-1vcpu-1gb", disk=25)
-    assert [c.kind for c in plan_account(w, found, {}, "prisma-01").changes] == ["resize"]
+    assert [c.kind for c in plan_account(w, found, {}, ["prisma-01"]).changes] == ["resize"]
 
 
 def test_firewall_mirrors_the_host_firewall_and_sees_a_changed_rule():
@@ -181,8 +181,24 @@ def test_lists_are_followed_across_pages():
 
 def test_every_new_droplet_is_created_before_any_waits_to_be_active():
     w = wanted(do_droplets=3)
-    plan = plan_account(w, AccountState(sizes={w.size: {"disk": 50}}), {}, None)
+    plan = plan_account(w, AccountState(sizes={w.size: {"disk": 50}}), {}, [])
     kinds = [c.kind for c in plan.changes]
     last_creation = max(i for i, kind in enumerate(kinds) if kind == "droplet")
     first_address = kinds.index("reserved_ip")
     assert kinds.count("droplet") == 3 and last_creation < first_address
+
+
+def test_resizes_of_several_droplets_are_refused_at_once_naming_each():
+    w = wanted(do_droplets=3)
+    found = converged(w)
+    for name in ("prisma-01", "prisma-03"):
+        found.droplets[name].update(size_slug="s-1vcpu-1gb", disk=25)
+    with pytest.raises(CannotChange) as refused:
+        plan_account(w, found, {}, ["prisma-01"])
+    assert str(refused.value).startswith("prisma-03 is s-1vcpu-1gb, do_size says")
+    assert str(refused.value).endswith("--data do_resize_confirm=prisma-01,prisma-03")
+    plan = plan_account(w, found, {}, ["prisma-01", "prisma-03"])
+    assert [(c.kind, c.target) for c in plan.changes] == [
+        ("resize", "prisma-01"),
+        ("resize", "prisma-03"),
+    ]
