@@ -137,9 +137,14 @@ def test_version_pin_becomes_dockers_apt_version():
 )
 def test_distro_source_installs_the_distributions_compose_v2(release, compose_package):
     commands = commands_by_name(release, docker_source="distro")
-    install = install_command(commands, "Install Docker and Compose v2 from the distribution")
-    assert install.endswith(f"install -o DPkg::Lock::Timeout=600 docker.io {compose_package}")
+    name = "Install Docker, Compose v2, ca-certificates and curl from the distribution"
+    install = install_command(commands, name)
+    # One apt-get run: the prerequisites ride along with Docker's packages.
+    assert install.endswith(
+        f"install -o DPkg::Lock::Timeout=600 ca-certificates curl docker.io {compose_package}"
+    )
     assert "Add Docker's apt repository" not in commands
+    assert "Install ca-certificates and curl" not in commands
 
 
 def test_distro_source_on_debian_12_stops_before_anything_changes():
