@@ -10,7 +10,8 @@ import-linter contracts, run by .ci/run):
   (upgrade/rollback) and backups/;
 - secrets/: where the stack's secrets come from and are kept;
 - host/ and settings/: the generic pieces of reading a host; every setting, checked;
-- errors.py, pyinfra_helpers.py, work.py, redaction.py, project.py: foundations.
+- errors.py, pyinfra_helpers.py, work.py, redaction.py, project.py, yaml_text.py:
+  foundations.
 """
 
 import os

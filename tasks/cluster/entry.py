@@ -8,9 +8,8 @@ server checks those tokens against CLUSTER_PUBLIC_KEY.
 
 from __future__ import annotations
 
-import yaml
-
 from tasks.settings import Settings
+from tasks.yaml_text import dump_yaml
 
 ENTRY_FILE = "prisma-cluster.yml"
 HEADER = (
@@ -31,4 +30,4 @@ def cluster_url(settings: Settings, address: str) -> str:
 
 def render_entry(cluster_name: str, url: str, private_key_pem: str) -> str:
     document = {"clusters": {cluster_name: {"host": url, "clusterSecret": private_key_pem}}}
-    return HEADER + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return HEADER + dump_yaml(document)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from tasks.project import FILES_DIR
 from tasks.settings import Settings
 from tasks.stack.layout import (
@@ -29,6 +27,7 @@ from tasks.stack.layout import (
     StackPaths,
 )
 from tasks.stack.memory import DATABASE_MEMORY, compose_size, server_memory_limit
+from tasks.yaml_text import dump_yaml, load_yaml
 
 BASE_FILE = FILES_DIR / "docker-compose.yml"
 HEADER = (
@@ -37,10 +36,6 @@ HEADER = (
     "# them from .env (mode 0600) beside it.\n"
 )
 _MAX_CONNECTIONS = "--max-connections="
-# libyaml's safe loader and dumper when PyYAML has them: the same documents and text as
-# the pure-Python ones (a unit test compares), in a tenth of the time on every deploy.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _literal(value: object) -> str:
@@ -55,7 +50,7 @@ def _published(address: str, port: int) -> str:
 
 def compose_document(settings: Settings) -> dict[str, Any]:
     """The base stack with this host's settings applied."""
-    document = yaml.load(BASE_FILE.read_text(), Loader=_SafeLoader)
+    document = load_yaml(BASE_FILE.read_text())
     database = document["services"][DB_SERVICE]
     database["image"] = _literal(settings.prisma_db_image)
     database["container_name"] = DB_CONTAINER
@@ -109,11 +104,5 @@ def _add_proxy(document: dict[str, Any], settings: Settings) -> None:
 
 
 def render_compose_file(settings: Settings) -> str:
-    body = yaml.dump(
-        compose_document(settings),
-        Dumper=_SafeDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        width=4096,
-    )
+    body = dump_yaml(compose_document(settings), width=4096)
     return HEADER + body

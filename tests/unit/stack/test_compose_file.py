@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
 import yaml
 
 from tasks.settings import load_settings
-from tasks.stack.compose_file import HEADER, compose_document, render_compose_file
+from tasks.stack.compose_file import render_compose_file
 from tasks.stack.envfile import ENV_KEYS
 
 SEED_SQL_MODE = (
@@ -115,16 +114,3 @@ def test_a_dollar_in_a_value_reaches_compose_as_itself():
     compose = yaml.safe_load(render_compose_file(settings))
     # Compose reads $$ as one literal $: the value is not interpolated.
     assert compose["services"]["prisma-database"]["image"] == "registry/prisma:$${PORT}"
-
-
-@pytest.mark.parametrize(
-    "data", [{}, {"prisma_domain": "prisma.example.com"}, {"prisma_bind_address": "::1"}]
-)
-def test_the_fast_yaml_path_writes_the_same_text_as_pure_python(data):
-    """libyaml's dumper, when present, writes byte for byte what PyYAML's own would: a
-    switch between them never changes a host's compose file (nor reports a change)."""
-    settings = load_settings("h", data)
-    pure = yaml.safe_dump(
-        compose_document(settings), sort_keys=False, default_flow_style=False, width=4096
-    )
-    assert render_compose_file(settings) == HEADER + pure
