@@ -21,6 +21,7 @@ class Change:
     kind: str  # an executor of tasks/cloud/execute.py
     target: str  # the resource's name
     summary: str  # what the change does, for people
+    value: str = ""  # what the executor needs beyond the name (assign_ip: the address)
 
 
 @dataclass(frozen=True)
@@ -116,28 +117,41 @@ def _volume(wanted: AccountWanted, found: AccountState, want: DropletWanted) -> 
     return []
 
 
-def _address(found: AccountState, want: DropletWanted, kept: dict[str, str]) -> list[Change]:
-    droplet = found.droplets.get(want.name)
-    if droplet is not None and found.reserved_ip_of(droplet["id"]) is not None:
-        return []
-    address = kept.get(want.name)
+def _free_reserved_ip(found: AccountState, want: DropletWanted, kept: dict[str, str]) -> str:
+    """A reserved IP of this droplet's that no droplet holds (its droplet was destroyed,
+    its data kept): the one this machine kept, else the one its DNS record still points
+    at (found from the API alone, on any machine). Empty: none."""
     free = {ip["ip"] for ip in found.reserved_ips if not ip.get("droplet")}
-    if address in free:
-        return [
-            Change("assign_ip", want.name, f"assign the kept reserved IP {address} to {want.name}")
-        ]
-    return [Change("reserved_ip", want.name, f"reserve an IP for {want.name}")]
+    record = found.records.get(want.dns_name or "") or {}
+    for address in (kept.get(want.name), record.get("data")):
+        if address in free:
+            return address
+    return ""
 
 
-def _record(found: AccountState, want: DropletWanted, new_address: bool) -> list[Change]:
+def _address(
+    found: AccountState, want: DropletWanted, kept: dict[str, str]
+) -> tuple[list[Change], str]:
+    """The changes that give the droplet its reserved IP, and that IP when known now."""
+    droplet = found.droplets.get(want.name)
+    held = found.reserved_ip_of(droplet["id"]) if droplet is not None else None
+    if held is not None:
+        return [], held["ip"]
+    address = _free_reserved_ip(found, want, kept)
+    if address:
+        summary = f"assign the reserved IP {address} to {want.name}"
+        return [Change("assign_ip", want.name, summary, address)], address
+    return [Change("reserved_ip", want.name, f"reserve an IP for {want.name}")], ""
+
+
+def _record(found: AccountState, want: DropletWanted, address: str) -> list[Change]:
+    """`address`: the droplet's reserved IP when known before the run, else empty."""
     if want.dns_name is None:
         return []
     record = found.records.get(want.dns_name)
-    droplet = found.droplets.get(want.name)
-    ip = found.reserved_ip_of(droplet["id"]) if droplet else None
     if record is None:
         return [Change("record", want.name, f"add the A record {want.dns_name}")]
-    if new_address or ip is None or record.get("data") != ip["ip"]:
+    if not address or record.get("data") != address:
         return [
             Change(
                 "record_update", want.name, f"point {want.dns_name} at {want.name}'s reserved IP"
@@ -184,8 +198,8 @@ def plan_account(
             more, said = _existing_droplet(wanted, found, droplet)
             changes += more
             notes += said
-        address = _address(found, want, kept_ips)
-        addresses += address + _record(found, want, bool(address))
+        address_changes, address = _address(found, want, kept_ips)
+        addresses += address_changes + _record(found, want, address)
     changes += addresses
     _check_resize_consent(wanted, found, changes, resize_consent)
     if found.firewall is None:

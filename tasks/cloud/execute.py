@@ -13,7 +13,7 @@ from pyinfra import logger
 from tasks.cloud import commands
 from tasks.cloud.api import Api, ApiError
 from tasks.cloud.decide import Change
-from tasks.cloud.kept import read_kept_ips, remember_ip
+from tasks.cloud.kept import remember_ip
 from tasks.cloud.read import AccountState
 from tasks.cloud.wanted import AccountWanted
 from tasks.errors import HostRefused
@@ -184,7 +184,7 @@ def reserved_ip(run: Run, change: Change) -> None:
 
 
 def assign_ip(run: Run, change: Change) -> None:
-    address = read_kept_ips()[change.target]
+    address = change.value
     body = {"type": "assign", "droplet_id": run.active_droplet(change.target)["id"]}
     run.api.call(
         f"reserved IP {address}",
@@ -192,6 +192,7 @@ def assign_ip(run: Run, change: Change) -> None:
         lambda: run.api.client.reserved_ips_actions.post(address, body),
     )
     run.ids[f"ip:{change.target}"] = address
+    remember_ip(change.target, address)  # found through DNS: kept here from now on
 
 
 def record(run: Run, change: Change) -> None:

@@ -1,5 +1,6 @@
 """The reserved IP of each droplet, kept on this machine beside the secrets: a reserved IP
-carries no name or tag, so a droplet created again finds the one it had by this record."""
+carries no name or tag, so a droplet created again finds the one it had by this record
+(or, on a machine without it, through its DNS record when prisma_domain is set)."""
 
 from __future__ import annotations
 

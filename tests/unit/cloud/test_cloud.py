@@ -202,3 +202,28 @@ def test_resizes_of_several_droplets_are_refused_at_once_naming_each():
         ("resize", "prisma-01"),
         ("resize", "prisma-03"),
     ]
+
+
+def _destroyed_with_data_kept(w) -> AccountState:
+    """The droplet deleted, its volume, reserved IP and DNS record kept."""
+    found = converged(w)
+    free_ip = {"ip": "192.0.2.0", "droplet": None}
+    found.volumes["prisma-01-data"]["droplet_ids"] = []
+    return AccountState(**{**found.__dict__, "droplets": {}, "reserved_ips": (free_ip,)})
+
+
+def test_a_kept_reserved_ip_is_found_through_the_dns_record_on_another_machine():
+    w = wanted(prisma_domain="p.example.com")
+    plan = plan_account(w, _destroyed_with_data_kept(w), {}, [])  # no local record of it
+    assert [(c.kind, c.value) for c in plan.changes] == [
+        ("droplet", ""),
+        ("assign_ip", "192.0.2.0"),
+    ]
+
+
+def test_without_a_domain_or_a_local_record_a_new_reserved_ip_is_made():
+    w = wanted()
+    plan = plan_account(w, _destroyed_with_data_kept(w), {}, [])
+    assert [c.kind for c in plan.changes] == ["droplet", "reserved_ip"]
+    plan = plan_account(w, _destroyed_with_data_kept(w), {"prisma-01": "192.0.2.0"}, [])
+    assert [c.kind for c in plan.changes] == ["droplet", "assign_ip"]
