@@ -32,7 +32,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import new_ssh_key, ready_images
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -83,8 +82,7 @@ class Fleet:
     def __init__(self, work: Path, images: harness.StandInImages):
         self.work = work
         self.images = images
-        self.key = work / "id_ed25519"
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key)])
+        self.key = new_ssh_key(work)
         self.public_key = (work / "id_ed25519.pub").read_text()
         self.secrets = work / "secrets"
         self.hosts: list[harness.TestHost] = []
@@ -280,18 +278,11 @@ def table(rows: list[Row], memory: float, clones: bool) -> str:
 
 
 def main() -> int:
-    # As on a user's machine: Python writes bytecode (some environments, this one
-    # included, turn it off with PYTHONDONTWRITEBYTECODE; pyinfra runs then recompile).
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="interleaved runs per case")
     parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")
     options = parser.parse_args()
-    problem = harness.engine_problem()
-    if problem:
-        print(f"cannot benchmark: {problem}", file=sys.stderr)
-        return 2
-    images = harness.build_images()
+    images = ready_images()
     fleet = Fleet(Path(tempfile.mkdtemp(prefix="prisma-bench-")), images)
     try:
         rows = fresh_rows(fleet, options.fresh_runs)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import new_ssh_key, ready_images
 
 from tasks.stack.facts import compose_project_probe
 from tasks.stack.layout import StackPaths
@@ -49,22 +48,14 @@ def median_seconds(action, runs: int) -> float:
 
 
 def main() -> int:
-    # As on a user's machine: Python writes bytecode (some environments, this one
-    # included, turn it off with PYTHONDONTWRITEBYTECODE; pyinfra runs then recompile).
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the test host afterwards")
     options = parser.parse_args()
 
-    problem = harness.engine_problem()
-    if problem:
-        print(f"cannot benchmark: {problem}", file=sys.stderr)
-        return 2
-    images = harness.build_images()
+    images = ready_images()
     work = Path(tempfile.mkdtemp(prefix="prisma-bench-"))
-    key = work / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    key = new_ssh_key(work)
     host = harness.start_test_host((work / "id_ed25519.pub").read_text(), prefix="prisma-e2e-bench")
     try:
         environment = {

@@ -26,14 +26,13 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import new_ssh_key, ready_images
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -156,13 +155,8 @@ def main() -> int:
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 3], help="droplets")
     parser.add_argument("--runs", type=int, default=1, help="runs per count (median)")
     options = parser.parse_args()
-    problem = harness.engine_problem()
-    if problem:
-        print(f"cannot benchmark: {problem}", file=sys.stderr)
-        return 2
-    images = harness.build_images()
-    key = Path(tempfile.mkdtemp(prefix="prisma-bench-key-")) / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    images = ready_images()
+    key = new_ssh_key(Path(tempfile.mkdtemp(prefix="prisma-bench-key-")))
     rows = [
         median_of([measure_once(count, key, images) for _ in range(options.runs)])
         for count in options.counts

@@ -1,0 +1,32 @@
+"""What every benchmark starts with: Python as on a user's machine, a Docker engine for
+the test hosts, the stand-in images built once, and a fresh SSH key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.e2e import harness
+
+
+def ready_images() -> harness.StandInImages:
+    """The stand-in images, or exit 2 saying why the harness cannot run here."""
+    # As on a user's machine: Python writes bytecode (some environments, this one
+    # included, turn it off with PYTHONDONTWRITEBYTECODE; pyinfra runs then recompile).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    problem = harness.engine_problem()
+    if problem:
+        print(f"cannot benchmark: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return harness.build_images()
+
+
+def new_ssh_key(directory: Path) -> Path:
+    """A passphrase-less ed25519 key in directory (its .pub beside it)."""
+    key = directory / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return key
