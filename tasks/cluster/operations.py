@@ -35,15 +35,18 @@ def _write(state, host: Host, store_dir: Path, cluster_name: str, url: str) -> b
     return True
 
 
+def _holds(store_dir: Path, wanted: str) -> bool:
+    """The entry file holds exactly `wanted`, mode 0600."""
+    current = store_dir / ENTRY_FILE
+    same = current.exists() and current.read_text(encoding="utf-8") == wanted
+    return same and current.stat().st_mode & 0o777 == 0o600
+
+
 def entry_is_current(store_dir: Path, cluster_name: str, url: str) -> bool:
     """True when the entry file already holds what would be written, mode 0600 (or
     there is no private key to write one from)."""
     wanted = _wanted(store_dir, cluster_name, url)
-    if wanted is None:
-        return True
-    current = store_dir / ENTRY_FILE
-    same = current.exists() and current.read_text(encoding="utf-8") == wanted
-    return same and current.stat().st_mode & 0o777 == 0o600
+    return wanted is None or _holds(store_dir, wanted)
 
 
 @operation()
@@ -61,7 +64,7 @@ def cluster_entry_kept(store_dir: str, cluster_name: str, url: str):
     if wanted is None:
         host.noop("no cluster private key in the local store: the key pair is yours")
         return
-    if entry_is_current(directory, cluster_name, url):
+    if _holds(directory, wanted):
         host.noop(f"{directory / ENTRY_FILE} is up to date")
         return
     yield FunctionCommand(_write, (directory, cluster_name, url), {})
