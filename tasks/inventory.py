@@ -19,9 +19,10 @@ Environment:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from pyinfra import logger
 from pyinfra.api.exceptions import PyinfraError
@@ -43,7 +44,6 @@ DEFAULT_SSH_USER = "root"
 VOLUME_DEVICE_PREFIX = "/dev/disk/by-id/scsi-0DO_Volume_"
 
 Host = tuple[str, dict[str, Any]]
-T = TypeVar("T")
 
 
 class InventoryError(PyinfraError):
@@ -56,7 +56,8 @@ def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
     known_hosts = known_hosts_file(environ)
     Path(known_hosts).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Path(known_hosts).touch(mode=0o600, exist_ok=True)
-    ssh_port = _port(lambda: default_ssh_port(environ))
+    with _ports_checked():
+        ssh_port = default_ssh_port(environ)
     data: dict[str, Any] = {
         "ssh_user": user,
         "ssh_port": ssh_port,
@@ -73,10 +74,11 @@ def ssh_data(environ: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
-def _port(read: Callable[[], T]) -> T:
-    """A port (or map of ports) read from the environment; a bad one is an InventoryError."""
+@contextmanager
+def _ports_checked() -> Iterator[None]:
+    """A bad port read from the environment is an InventoryError (the run stops there)."""
     try:
-        return read()
+        yield
     except ValueError as error:
         raise InventoryError(str(error)) from None
 
@@ -93,7 +95,8 @@ def hosts_from_addresses(text: str) -> list[Host]:
         _, address, port = parts
         data: dict[str, Any] = {"ssh_hostname": address}
         if port:
-            data["ssh_port"] = _port(lambda port=port: port_number(port, "PRISMA_HOSTS"))
+            with _ports_checked():
+                data["ssh_port"] = port_number(port, "PRISMA_HOSTS")
         hosts.append((entry, data))
     if not hosts:
         raise InventoryError("PRISMA_HOSTS is set but lists no address")
@@ -183,7 +186,8 @@ def _own_ports(
 ) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
     """Each host with its PRISMA_SSH_PORTS entry as data; a name no host has is said, not
     fatal (the map may outlive a droplet destroyed since)."""
-    ports = _port(lambda: ssh_port_map(environ))
+    with _ports_checked():
+        ports = ssh_port_map(environ)
     unknown = sorted(set(ports) - {name for name, _ in hosts})
     if unknown:
         logger.warning(f"PRISMA_SSH_PORTS names no host of this inventory: {', '.join(unknown)}")
