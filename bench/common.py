@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,3 +32,17 @@ def new_ssh_key(directory: Path) -> Path:
     key = directory / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return key
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds the action took."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def must(run: harness.PyinfraRun, what: str = "a benchmarked run") -> harness.PyinfraRun:
+    """The run, or exit with the end of its output when it failed."""
+    if run.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{run.output[-3000:]}")
+    return run

@@ -34,12 +34,11 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import new_ssh_key, ready_images
+from common import must, new_ssh_key, ready_images, timed
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -109,12 +108,6 @@ class Fleet:
             host.remove()
 
 
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
 def interleaved(runs: int, *actions: Callable[[], object]) -> list[float]:
     """Median seconds of each action, run in turns so all see the same load."""
     times: list[list[float]] = [[] for _ in actions]
@@ -122,12 +115,6 @@ def interleaved(runs: int, *actions: Callable[[], object]) -> list[float]:
         for index, action in enumerate(actions):
             times[index].append(timed(action))
     return [statistics.median(each) for each in times]
-
-
-def must(run: harness.PyinfraRun) -> harness.PyinfraRun:
-    if run.returncode != 0:
-        raise SystemExit(f"a benchmarked run failed:\n{run.output[-3000:]}")
-    return run
 
 
 def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callable[[], None]:

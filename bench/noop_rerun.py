@@ -20,10 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import new_ssh_key, ready_images
+from common import new_ssh_key, ready_images, timed
 
 from tasks.stack.facts import compose_project_probe
 from tasks.stack.layout import StackPaths
@@ -37,14 +36,8 @@ server.shell(name="true", commands=["true"])
 TARGET_RATIO = 1.5
 
 
-def timed(action) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
-
-
 def median_seconds(action, runs: int) -> float:
-    return statistics.median(timed(action)[0] for _ in range(runs))
+    return statistics.median(timed(action) for _ in range(runs))
 
 
 def main() -> int:
@@ -73,7 +66,7 @@ def main() -> int:
                 raise SystemExit(f"deploy failed:\n{run.output[-3000:]}")
             return run
 
-        fresh_seconds, _ = timed(deploy)
+        fresh_seconds = timed(deploy)
         changes = deploy().total_changes  # also warms caches before the timed runs
 
         def floor():
@@ -84,8 +77,8 @@ def main() -> int:
         # Interleaved, so both see the same load on this shared machine.
         noop_times, floor_times = [], []
         for _ in range(options.runs):
-            noop_times.append(timed(lambda: deploy(("-y",)))[0])
-            floor_times.append(timed(floor)[0])
+            noop_times.append(timed(lambda: deploy(("-y",))))
+            floor_times.append(timed(floor))
         noop = statistics.median(noop_times)
         floor_pyinfra = statistics.median(floor_times)
         state_command = compose_project_probe(StackPaths("/opt/prisma", "prisma"))

@@ -28,11 +28,10 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import new_ssh_key, ready_images
+from common import must, new_ssh_key, ready_images, timed
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -52,18 +51,6 @@ class Measured:
     @property
     def total(self) -> float:
         return self.provision + self.deploy
-
-
-def must(run: harness.PyinfraRun, what: str) -> harness.PyinfraRun:
-    if run.returncode != 0:
-        raise SystemExit(f"{what} failed:\n{run.output[-3000:]}")
-    return run
-
-
-def timed(action) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = action()
-    return time.perf_counter() - started, result
 
 
 def user_environment(cloud: CloudApi, key: Path, work: Path, count: int) -> dict[str, str]:
@@ -86,7 +73,7 @@ def measure_once(count: int, key: Path, images: harness.StandInImages) -> Measur
     cloud = CloudApi(TOKEN, work).start()
     try:
         user = user_environment(cloud, key, work, count)
-        provision_seconds, _ = timed(
+        provision_seconds = timed(
             lambda: must(
                 harness.run_pyinfra("@local", "provision.py", user, {"do_droplets": count}),
                 "provision.py",
@@ -95,7 +82,7 @@ def measure_once(count: int, key: Path, images: harness.StandInImages) -> Measur
         writes = len(cloud.writes())
         data = stack_data(next(iter(cloud.hosts.values())), images)  # pushed before the clock
         deploy = harness.run_pyinfra
-        deploy_seconds, _ = timed(
+        deploy_seconds = timed(
             lambda: must(deploy("inventories/do.py", "deploy.py", user, data), "deploy.py")
         )
         for host in cloud.hosts.values():
