@@ -108,11 +108,37 @@ def already_converged(summary: str):
     yield from ()
 
 
+# Per host, while one_operation_when_converged() gathers them: the parts found as wanted.
+_CONVERGED_PARTS: dict[str, list[str]] = {}
+
+
 def converged_already(work: Work, part: str, name: str, summary: str) -> bool:
-    """True, after queueing one no-change operation, when the plan found nothing for this
-    part to do; False, after saying in the debug log what it must do, otherwise."""
+    """True, after queueing one no-change operation (or adding the part to the one that
+    one_operation_when_converged() queues), when the plan found nothing for this part to
+    do; False, after saying in the debug log what it must do, otherwise."""
     if not work.needed:
-        already_converged(name=name, summary=summary)
+        gathered = _CONVERGED_PARTS.get(host.name)
+        if gathered is None:
+            already_converged(name=name, summary=summary)
+        else:
+            gathered.append(name)
         return True
     logger.debug(f"{host.print_prefix}{part} needs work: {'; '.join(work.problems)}")
     return False
+
+
+@contextmanager
+def one_operation_when_converged(changes_anything: bool) -> Iterator[None]:
+    """When the plan changes nothing on this host, the parts' no-change operations become
+    one: pyinfra walks the Python stack for every operation it queues, which adds up on a
+    fleet of converged hosts."""
+    if changes_anything:
+        yield
+        return
+    _CONVERGED_PARTS[host.name] = []
+    try:
+        yield
+        parts = _CONVERGED_PARTS[host.name]
+    finally:
+        del _CONVERGED_PARTS[host.name]
+    already_converged(name="Nothing to change", summary="; ".join(parts))

@@ -14,7 +14,7 @@ from typing_extensions import override
 
 from tasks.backups.files import CONFIG_DIR, PATHS, REPOSITORY_MARKER, TIMERS, UNIT_DIR
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import tagged
+from tasks.host.probes import parse_unit_states, tagged, unit_states_probe
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,13 @@ class OffsiteBackupsState:
         return timer in self.timers_enabled and timer in self.timers_active
 
 
+RESTIC_PROBE = "dpkg-query -W -f='restic ${Version} ${db:Status-Abbrev}\\n' restic 2>/dev/null; "
+
+
 def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
-    """Tagged lines: `path` per file, `restic <version>`, `enabled <timer>`, `active
-    <timer>`, `repository <url>`, `bad-schedule <schedule>` per schedule refused."""
+    """Tagged lines: `path` per file, the timers' unit states, `repository <url>`; when on
+    (schedules given) also `restic <version>` and `bad-schedule <schedule>` per schedule
+    refused. Off, restic is not looked up: nothing is decided on it."""
     calendar = "".join(
         f"systemd-analyze calendar -- {shlex.quote(schedule)} >/dev/null 2>&1 "
         f"|| echo bad-schedule {shlex.quote(schedule)}; "
@@ -44,12 +48,11 @@ def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
     timers = " ".join(TIMERS)
     return (
         f"{path_probe([CONFIG_DIR, *PATHS])}; "
-        "dpkg-query -W -f='restic ${Version} ${db:Status-Abbrev}\\n' restic 2>/dev/null; "
-        # systemctl only for a timer whose unit file is there: a host without backups
-        # (most) spares four systemctl starts on every deploy.
-        f"for t in {timers}; do [ -e {UNIT_DIR}/$t ] || continue; "
-        "systemctl is-enabled --quiet $t 2>/dev/null && echo enabled $t; "
-        "systemctl is-active --quiet $t 2>/dev/null && echo active $t; done; "
+        f"{RESTIC_PROBE if schedules else ''}"
+        # systemctl only when a timer's unit file is there: a host without backups (most)
+        # spares it on every deploy.
+        f"for t in {timers}; do [ -e {UNIT_DIR}/$t ] && {{ {unit_states_probe(list(TIMERS))}; "
+        "break; }; done; "
         f'[ -f {REPOSITORY_MARKER} ] && echo "repository $(head -n 1 {REPOSITORY_MARKER})"; '
         f"{calendar}true"
     )
@@ -57,23 +60,18 @@ def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
 
 def parse_offsite_backups(lines: list[str]) -> OffsiteBackupsState:
     version, repository = "", ""
-    enabled: list[str] = []
-    active: list[str] = []
     bad: list[str] = []
     for tag, rest, words in tagged(lines):
         if tag == "restic" and len(words) >= 2 and words[1].startswith("ii"):
             version = words[0]
-        elif tag == "enabled" and words:
-            enabled.append(words[0])
-        elif tag == "active" and words:
-            active.append(words[0])
         elif tag == "repository":
             repository = rest.strip()
         elif tag == "bad-schedule":
             bad.append(rest.strip())
-    return OffsiteBackupsState(
-        paths_in(lines), version, tuple(enabled), tuple(active), repository, tuple(bad)
-    )
+    units = parse_unit_states(lines)
+    enabled = tuple(timer for timer in TIMERS if timer in units and units[timer].enabled)
+    active = tuple(timer for timer in TIMERS if timer in units and units[timer].active)
+    return OffsiteBackupsState(paths_in(lines), version, enabled, active, repository, tuple(bad))
 
 
 class OffsiteBackups(FactBase[OffsiteBackupsState]):

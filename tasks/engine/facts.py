@@ -14,7 +14,9 @@ from tasks.engine.commands import SWAP_FILE
 from tasks.engine.config_files import DAEMON_JSON, ENGINE_PATHS
 from tasks.engine.packages import CANDIDATE_PACKAGES, UNKNOWN_PLATFORM, Platform
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import tagged
+from tasks.host.probes import UnitState, parse_unit_states, tagged, unit_states_probe
+
+DOCKER_UNIT = "docker.service"
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,18 @@ class SwapState:
 
 
 def swap_probe() -> str:
-    """Tagged lines: `swap-kb`, `swap-file-kb` (in use), `swap-file`, `swap-fstab`."""
+    """Tagged lines: `mem-kb` (MemTotal), `swap-kb`, `swap-file-kb` (in use),
+    `swap-file`, `swap-fstab`; one awk for the three files (kB as the kernel says it:
+    awk would print bytes in exponent notation). /etc/fstab comes last: mawk stops at a
+    file it cannot open."""
     return (
-        'awk \'$1 == "SwapTotal:" { print "swap-kb", $2 }\' /proc/meminfo 2>/dev/null; '
-        f'awk \'$1 == "{SWAP_FILE}" {{ print "swap-file-kb", $3 }}\' /proc/swaps 2>/dev/null; '
-        f"[ -e {SWAP_FILE} ] && echo swap-file; "
-        f"grep -qs '^{SWAP_FILE} ' /etc/fstab && echo swap-fstab; true"
+        "awk '"
+        'FILENAME == "/proc/meminfo" && $1 == "MemTotal:" { print "mem-kb", $2 } '
+        'FILENAME == "/proc/meminfo" && $1 == "SwapTotal:" { print "swap-kb", $2 } '
+        f'FILENAME == "/proc/swaps" && $1 == "{SWAP_FILE}" {{ print "swap-file-kb", $3 }} '
+        f'FILENAME == "/etc/fstab" && $1 == "{SWAP_FILE}" {{ print "swap-fstab" }}'
+        "' /proc/meminfo /proc/swaps /etc/fstab 2>/dev/null; "
+        f"[ -e {SWAP_FILE} ] && echo swap-file; true"
     )
 
 
@@ -77,22 +85,22 @@ class DockerEngineState:
 
 
 def engine_probe() -> str:
-    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init`, the service's flags, swap."""
+    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init`, the service's state, swap
+    (with `mem-kb`). Shell built-ins wherever they do: each process costs the host a few
+    milliseconds of CPU on every run."""
     package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev}\\n"
     return (
+        # A subshell: a missing os-release must not end the probe (`.` is fatal in sh).
         '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
         '${VERSION_CODENAME:--}" ); '
         'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
-        # kB as the kernel says it: awk would print bytes in exponent notation.
-        'awk \'$1 == "MemTotal:" { print "mem-kb", $2 }\' /proc/meminfo 2>/dev/null; '
         f"dpkg-query -W -f='{package_format}' {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
         f"{path_probe(ENGINE_PATHS)}; "
         f"[ -f {DAEMON_JSON} ] && {{ printf 'daemon-json '; base64 -w0 {DAEMON_JSON}; echo; }}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
-        '[ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ] && echo dpkg-interrupted; '
+        'for f in /var/lib/dpkg/updates/*; do [ -e "$f" ] && echo dpkg-interrupted; break; done; '
         "if [ -d /run/systemd/system ]; then echo init systemd; "
-        "systemctl is-enabled --quiet docker 2>/dev/null && echo enabled; "
-        "systemctl is-active --quiet docker 2>/dev/null && echo active; "
+        f"{unit_states_probe([DOCKER_UNIT])}; "
         "else echo init sysv; "
         "ls /etc/rc2.d/S*docker >/dev/null 2>&1 && echo enabled; "
         "service docker status >/dev/null 2>&1 && echo active; "
@@ -119,16 +127,17 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
             packages.setdefault(words[0], []).append(words[1])
         elif tag == "init" and words:
             flags.add(words[0])
-        elif tag != "path" and not tag.startswith("swap-"):
+        elif tag in ("enabled", "active", "dpkg-interrupted"):
             flags.add(tag)
+    unit = parse_unit_states(lines).get(DOCKER_UNIT, UnitState())
     return DockerEngineState(
         platform,
         architecture,
         packages,
         paths_in(lines),
         systemd="systemd" in flags,
-        enabled="enabled" in flags,
-        active="active" in flags,
+        enabled=unit.enabled or "enabled" in flags,
+        active=unit.active or "active" in flags,
         dpkg_interrupted="dpkg-interrupted" in flags,
         memory_bytes=memory,
         daemon_json=daemon_json,

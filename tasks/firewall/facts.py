@@ -10,7 +10,9 @@ from typing_extensions import override
 
 from tasks.firewall.files import PATHS, SCRIPT, SERVICE, UNIT
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import tagged
+from tasks.host.probes import UnitState, parse_unit_states, tagged, unit_states_probe
+
+SERVICE_UNIT = f"{SERVICE}.service"
 
 
 @dataclass(frozen=True)
@@ -33,19 +35,19 @@ def firewall_probe() -> str:
         f"{path_probe(PATHS)}; "
         "[ -d /run/systemd/system ] && echo systemd; "
         # systemctl only when the unit is there: spared on a host with the firewall off.
-        f"[ -e {UNIT} ] && {{ systemctl is-enabled --quiet {SERVICE} 2>/dev/null && echo enabled; "
-        f"systemctl is-active --quiet {SERVICE} 2>/dev/null && echo active; }}; "
-        f"{SCRIPT} check 2>/dev/null && echo rules-in-force; true"
+        f"[ -e {UNIT} ] && {unit_states_probe([SERVICE_UNIT])}; "
+        f"[ -x {SCRIPT} ] && {SCRIPT} check 2>/dev/null && echo rules-in-force; true"
     )
 
 
 def parse_firewall(lines: list[str]) -> FirewallState:
     flags = {tag for tag, _, _ in tagged(lines)}
+    unit = parse_unit_states(lines).get(SERVICE_UNIT, UnitState())
     return FirewallState(
         paths_in(lines),
         systemd="systemd" in flags,
-        enabled="enabled" in flags,
-        active="active" in flags,
+        enabled=unit.enabled,
+        active=unit.active,
         rules_in_force="rules-in-force" in flags,
     )
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 # The Docker API read with curl on its socket: a tenth of the time of `docker` commands.
-DOCKER_API = "curl --silent --max-time 10 --unix-socket /var/run/docker.sock"
+DOCKER_API_OPTIONS = "--silent --max-time 10 --unix-socket /var/run/docker.sock"
+DOCKER_API = f"curl {DOCKER_API_OPTIONS}"
 _SECTION = "--- probe"
 
 
@@ -24,14 +26,12 @@ def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
 def in_parallel(probes: list[str]) -> str:
     """Run probes concurrently and print their outputs in order, each after a section line
     (see sections()): reading a host is mostly waiting on docker, systemd and iptables,
-    which need not wait on each other."""
-    jobs = " ".join(
-        f'({probe}) > "$t/{index:02d}" 2>/dev/null &' for index, probe in enumerate(probes)
+    which need not wait on each other. Needs bash (process substitution): one `cat` reads
+    every probe's pipe in turn, where temporary files cost a process per probe."""
+    pipes = " ".join(
+        f"<({{ echo {shlex.quote(_SECTION)}; {probe}; }} 2>/dev/null)" for probe in probes
     )
-    return (
-        f"t=$(mktemp -d) && {{ {jobs} wait; "
-        f'for part in "$t"/*; do echo {shlex.quote(_SECTION)}; cat "$part"; done; rm -rf "$t"; }}'
-    )
+    return f"cat {pipes}"
 
 
 def sections(lines: list[str], count: int) -> list[list[str]]:
@@ -45,13 +45,68 @@ def sections(lines: list[str], count: int) -> list[list[str]]:
     return parts + [[] for _ in range(count - len(parts))]
 
 
-def http_status_probe(url: str) -> str:
-    """`status <body>`: what GET url answers from the host itself (empty when nothing)."""
+def file_lines_probe(path: str, prefix: str = "") -> str:
+    """Each line of a file (none when it is missing), after prefix: shell built-ins only,
+    where `sed` or `grep` would be a process on every run."""
+    quoted = shlex.quote(path)
     return (
-        f'echo "status $(curl --silent --max-time 5 {shlex.quote(url)} 2>/dev/null '
-        "| head -c 200 | tr '\\n' ' ')\""
+        f"[ -f {quoted} ] && while IFS= read -r line; do "
+        f'echo {shlex.quote(prefix)}"$line"; done < {quoted}'
+    )
+
+
+def http_status_probe(url: str) -> str:
+    """`status <body>`: what GET url answers from the host itself (empty when nothing),
+    on one line: the shell's word splitting joins the body's lines, where `head` and `tr`
+    would be two more processes on every run (bodies over 64 KiB are not read)."""
+    return (
+        f"( set -f; set -- $(curl --silent --max-time 5 --max-filesize 65536 "
+        f'{shlex.quote(url)} 2>/dev/null); echo "status $*" )'
     )
 
 
 def parse_http_status(lines: list[str]) -> str:
-    return next((rest.strip() for tag, rest, _ in tagged(lines) if tag == "status"), "")
+    """The body http_status_probe() printed, its first 200 characters."""
+    return next((rest.strip()[:200] for tag, rest, _ in tagged(lines) if tag == "status"), "")
+
+
+@dataclass(frozen=True)
+class UnitState:
+    enabled: bool = False  # what `systemctl is-enabled` succeeds on
+    active: bool = False  # what `systemctl is-active` succeeds on
+
+
+_ENABLED = frozenset({"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"})
+_ACTIVE = frozenset({"active", "reloading", "refreshing"})
+
+
+def unit_states_probe(units: list[str]) -> str:
+    """`Id=`, `ActiveState=` and `UnitFileState=` per unit (full names: docker.service),
+    from one `systemctl show`: one process and one call into systemd, where `is-enabled`
+    and `is-active` per unit take two of each."""
+    names = " ".join(shlex.quote(unit) for unit in units)
+    return (
+        "systemctl show --property=Id --property=ActiveState --property=UnitFileState "
+        f"-- {names} 2>/dev/null"
+    )
+
+
+def parse_unit_states(lines: list[str]) -> dict[str, UnitState]:
+    """The units unit_states_probe() printed (systemd starts each with its Id)."""
+    properties: dict[str, dict[str, str]] = {}
+    unit: dict[str, str] = {}
+    for line in lines:
+        key, equals, value = line.strip().partition("=")
+        if not equals:
+            continue
+        if key == "Id":
+            unit = properties.setdefault(value, {})
+        elif key in ("ActiveState", "UnitFileState"):
+            unit[key] = value
+    return {
+        name: UnitState(
+            enabled=found.get("UnitFileState") in _ENABLED,
+            active=found.get("ActiveState") in _ACTIVE,
+        )
+        for name, found in properties.items()
+    }

@@ -66,6 +66,8 @@ class WholeHost(FactBase[WholeHostState]):
     stack's files, its Compose project, GET /status, the HTTPS proxy, the data volume and
     off-site backups."""
 
+    shell_executable = "bash"  # in_parallel() needs it; Debian and Ubuntu always have it
+
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
         facts = _part_facts(paths, parts)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import shlex
 from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import tagged
+from tasks.host.probes import file_lines_probe, tagged
 from tasks.proxy import commands
 from tasks.stack.layout import StackPaths
 
@@ -49,7 +48,7 @@ def proxy_probe(paths: StackPaths, domain: str, url: str, ca_file: str) -> str:
     `certificate` and `https` (see commands)."""
     probe = (
         path_probe([paths.proxy_dir, paths.proxy_config_file, paths.acme_ca_root_file])
-        + f"; sed 's/^/applied /' {shlex.quote(paths.proxy_applied_file)} 2>/dev/null"
+        + f"; {file_lines_probe(paths.proxy_applied_file, 'applied ')}"
     )
     if domain:
         probe += "; " + "; ".join(

@@ -31,9 +31,10 @@ def compose(paths: StackPaths, *arguments: str) -> str:
 
 
 def files_digest(paths: StackPaths) -> str:
-    """Shell: the sha256 of docker-compose.yml and .env together (what the record keys on)."""
+    """Shell: sets $digest to the sha256 of docker-compose.yml and .env together (what the
+    record keys on)."""
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
-    return f"$(cat {files} 2>/dev/null | sha256sum | cut -c1-64)"
+    return f'digest=$(cat {files} 2>/dev/null | sha256sum); digest="${{digest%% *}}"'
 
 
 def desired_hashes(paths: StackPaths) -> str:
@@ -52,7 +53,7 @@ def compose_up(paths: StackPaths) -> str:
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
     return (
         f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
-        f'{{ echo "files {files_digest(paths)}"; {desired_hashes(paths)}; '
+        f'{files_digest(paths)} && {{ echo "files $digest"; {desired_hashes(paths)}; '
         f"sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
         f"&& mv {record}.new {record}"
     )

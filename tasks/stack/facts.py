@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
 
 from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import DOCKER_API, tagged
+from tasks.host.probes import DOCKER_API, DOCKER_API_OPTIONS, file_lines_probe, tagged
 from tasks.stack.commands import desired_hashes, files_digest
 from tasks.stack.layout import StackPaths
 
@@ -50,14 +51,25 @@ def _data_dir_used(paths: StackPaths) -> str:
     return f'[ -n "$(ls -A {shlex.quote(paths.data_dir)} 2>/dev/null)" ] || '
 
 
+def _entries_probe(directory: str) -> str:
+    """`entry <name>` per name in the directory, dot files too, as `ls -A` lists them,
+    with shell built-ins only."""
+    quoted = shlex.quote(directory)
+    return (
+        f"for e in {quoted}/* {quoted}/.[!.]* {quoted}/..?*; do "
+        '{ [ -e "$e" ] || [ -L "$e" ]; } && echo "entry ${e##*/}"; done'
+    )
+
+
 def stack_files_probe(paths: StackPaths) -> str:
     """Tagged lines: `path` per file, `entry` per name in the directory, `recorded`,
     `db-fingerprint` (present) and `volume` (Docker lists it, or its directory exists:
     known even while Docker does not answer)."""
     return (
         path_probe([paths.directory, paths.compose_file, paths.env_file])
-        + f"; ls -A {shlex.quote(paths.directory)} 2>/dev/null | sed 's/^/entry /'"
-        + f"; grep -s '^recorded ' {shlex.quote(paths.hashes_file)}"
+        + f"; {_entries_probe(paths.directory)}"
+        # The whole record: its `recorded` lines are the ones parsed here.
+        + f"; {file_lines_probe(paths.hashes_file)}"
         + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] && echo db-fingerprint"
         + f"; {{ [ -d {shlex.quote(paths.db_volume_dir)} ] || {_data_dir_used(paths)}"
         f"[ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
@@ -150,14 +162,20 @@ def compose_project_probe(paths: StackPaths) -> str:
     `images <json>`."""
     record = shlex.quote(paths.hashes_file)
     project_filter = json.dumps({"label": [f"com.docker.compose.project={paths.project}"]})
+    containers = "http://localhost/containers/json?" + urlencode(
+        {"all": "1", "filters": project_filter}, quote_via=quote
+    )
     return (
-        f'if [ -f {record} ] && [ "$(head -n 1 {record})" = "files {files_digest(paths)}" ]; '
-        f"then tail -n +2 {record}; "
-        f"elif [ -f {shlex.quote(paths.compose_file)} ] && [ -f {shlex.quote(paths.env_file)} ]; "
-        f"then {desired_hashes(paths)}; fi; "
-        f"printf 'containers '; {DOCKER_API} -G http://localhost/containers/json "
-        f"--data-urlencode all=1 --data-urlencode {shlex.quote('filters=' + project_filter)}; "
-        f"printf '\\nimages '; {DOCKER_API} http://localhost/images/json; echo"
+        # The record's hashes while its first line names the files' digest; read with
+        # built-ins (`head` and `tail` are two processes on every run).
+        f"recorded=; if [ -f {record} ]; then {files_digest(paths)}; "
+        f'{{ IFS= read -r line && [ "$line" = "files $digest" ] && recorded=1 && '
+        f'while IFS= read -r line; do echo "$line"; done; }} < {record}; fi; '
+        f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
+        f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; "
+        # One curl for both reads: its start costs more than Docker's answers.
+        f"printf 'containers '; {DOCKER_API} {shlex.quote(containers)} "
+        f"--write-out '\\nimages ' --next {DOCKER_API_OPTIONS} http://localhost/images/json; echo"
     )
 
 

@@ -78,3 +78,12 @@ def plan_operation(operation: Callable, facts: FakeFacts, data: dict | None = No
             noops.clear()  # adding the operation already ran it once, to detect change
             commands = list(op_data.command_generator())
     return commands, noops
+
+
+def path_lines(path: str, kind: str = "missing", mode: int = 0, digest: str = "") -> list[str]:
+    """What path_probe() prints for one path of root's (kind "file", "directory" or
+    "missing"; digest only for a file)."""
+    if kind == "missing":
+        return [f"path {path} missing"]
+    lines = [f"path {path} {kind}", f"path-stat {path} {mode} root root"]
+    return lines + ([f"SHA256 ({path}) = {digest}"] if digest else [])

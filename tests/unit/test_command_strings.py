@@ -35,8 +35,8 @@ def test_compose_logs():
 def test_compose_up_records_what_it_converged_to():
     assert commands.compose_up(P) == (
         f"{COMPOSE} up --detach --remove-orphans --quiet-pull && "
-        '{ echo "files $(cat /opt/prisma/docker-compose.yml /opt/prisma/.env 2>/dev/null '
-        '| sha256sum | cut -c1-64)"; '
+        "digest=$(cat /opt/prisma/docker-compose.yml /opt/prisma/.env 2>/dev/null | sha256sum); "
+        'digest="${digest%% *}" && { echo "files $digest"; '
         f"{COMPOSE} config --hash '*' | sed 's/^/hash /'; "
         "sha256sum /opt/prisma/docker-compose.yml /opt/prisma/.env | sed 's/^/recorded /'; } "
         "> /opt/prisma/.compose-hashes.new "
@@ -77,8 +77,8 @@ def test_status_report_reads_chosen_fields_only():
         f"| xargs -r docker inspect --format {shlex.quote(fields)} | sed 's/^/inspect /'; "
         "printf 'images '; curl --silent --max-time 10 --unix-socket /var/run/docker.sock "
         "http://localhost/images/json; echo; "
-        'echo "status $(curl --silent --max-time 5 http://127.0.0.1:4466/status 2>/dev/null '
-        "| head -c 200 | tr '\\n' ' ')\""
+        "( set -f; set -- $(curl --silent --max-time 5 --max-filesize 65536 "
+        'http://127.0.0.1:4466/status 2>/dev/null); echo "status $*" )'
     )
 
 

@@ -31,6 +31,7 @@ from tasks.host.paths import PathState, sha256_text
 from tasks.secrets.offsite import BackupSecrets, BackupSecretsError, resolve_backup_secrets
 from tasks.secrets.store import REPOSITORY_PASSWORD_FILE, SecretStore
 from tasks.settings import SettingsError, load_settings
+from tests.unit.fake_host import path_lines
 
 REPOSITORY = "s3:https://fra1.digitaloceanspaces.com/prisma-backups"
 ON = {"backup_repository": REPOSITORY}
@@ -234,10 +235,15 @@ def test_turned_off_only_leftovers_are_work():
 def test_the_probe_output_is_parsed():
     found = parse_offsite_backups(
         [
-            "path /etc/prisma-backup directory 700 root root -",
+            *path_lines("/etc/prisma-backup", "directory", 700),
             "restic 0.18.0-1+b4 ii ",
-            "enabled prisma-backup.timer",
-            "active prisma-backup.timer",
+            "Id=prisma-backup.timer",
+            "ActiveState=active",
+            "UnitFileState=enabled",
+            "",
+            "Id=prisma-backup-verify.timer",
+            "ActiveState=inactive",
+            "UnitFileState=enabled",
             "repository s3:http://127.0.0.1:9000/b/h",
         ]
     )

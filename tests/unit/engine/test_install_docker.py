@@ -24,7 +24,7 @@ from tasks.engine.packages import (
 from tasks.host.paths import PathState
 from tasks.settings import load_settings
 from tasks.work import Work
-from tests.unit.fake_host import FakeFacts, plan
+from tests.unit.fake_host import FakeFacts, path_lines, plan
 
 RELEASES = {
     "debian-12": Platform("debian", "12", "bookworm"),
@@ -254,10 +254,12 @@ def test_engine_fact_output_is_parsed():
             "arch amd64",
             "pkg docker.io 26.1.5+dfsg1-9 ii ",
             "pkg docker-ce 5:27 rc ",
-            "path /etc/docker/daemon.json file 644 root root abc",
-            "path /etc/apt/keyrings/docker.asc missing",
+            *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
+            *path_lines("/etc/apt/keyrings/docker.asc"),
             "init systemd",
-            "active",
+            "Id=docker.service",
+            "ActiveState=active",
+            "UnitFileState=disabled",
         ]
     )
     assert state.platform == Platform("debian", "13", "trixie")

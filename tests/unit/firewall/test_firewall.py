@@ -21,7 +21,7 @@ from tasks.firewall.files import (
 from tasks.host.paths import PathState
 from tasks.settings import load_settings
 from tasks.work import Work
-from tests.unit.fake_host import FakeFacts, plan
+from tests.unit.fake_host import FakeFacts, path_lines, plan
 
 ON = load_settings("h", {"prisma_firewall": True, "prisma_firewall_extra_ports": [9100]})
 OFF = load_settings("h", {})
@@ -109,7 +109,14 @@ def test_no_systemd_is_refused():
 
 def test_firewall_fact_output_is_parsed():
     found = parse_firewall(
-        [f"path {SCRIPT} file 755 root root abc", f"path {UNIT} missing", "systemd", "active"]
+        [
+            *path_lines(SCRIPT, "file", 755, "abc"),
+            *path_lines(UNIT),
+            "systemd",
+            "Id=prisma-firewall.service",
+            "ActiveState=active",
+            "UnitFileState=disabled",
+        ]
     )
     assert parse_firewall(["rules-in-force"]).rules_in_force
     assert found.path(SCRIPT) == PathState("file", 755, "root", "root", "abc")

@@ -13,6 +13,7 @@ from tasks.plan.read import PartArguments, WholeHost, WholeHostState
 from tasks.secrets.resolve import StackSecrets
 from tasks.settings import load_settings
 from tasks.stack.layout import StackPaths
+from tests.unit.fake_host import path_lines
 
 SECRETS = StackSecrets(HiddenValue("p" * 32), HiddenValue("m" * 32), HiddenValue("key"))
 
@@ -37,24 +38,25 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    assert command.count("2>/dev/null & ") == 8 and "& wait;" in command
+    assert command.startswith("cat <(") and command.count(" 2>/dev/null) ") == 7
+    assert fact.shell_executable == "bash"  # process substitution
     found = fact.process(
         [
             "--- probe",
             "os debian 13 trixie",
-            "path /etc/docker/daemon.json file 644 root root abc",
+            *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
             "--- probe",
-            "path /usr/local/sbin/prisma-firewall missing",
+            *path_lines("/usr/local/sbin/prisma-firewall"),
             "systemd",
             "--- probe",
-            "path /opt/prisma directory 700 root root -",
+            *path_lines("/opt/prisma", "directory", 700),
             "volume",
             "--- probe",
             "hash prisma-db h1",
             "--- probe",
             "status OK",
             "--- probe",
-            "path /opt/prisma/proxy directory 755 root root -",
+            *path_lines("/opt/prisma/proxy", "directory", 755),
             "resolves 203.0.113.7",
             "--- probe",
             "--- probe",
@@ -186,3 +188,32 @@ def test_plan_deploy_reads_the_host_once_refuses_unfit_hosts_and_keeps_new_secre
     stored = (tmp_path / "testhost" / "db_password").read_text()
     assert plan.stack.wanted.db_password.unmask() == stored
     assert f'SQL_CLIENT_PASSWORD="{stored}"' in plan.stack.wanted.env_file.unmask()
+
+
+def _parts_reported(changes_anything: bool) -> list[str]:
+    from pyinfra.api import deploy
+
+    from tasks.engine.deploy import install_docker
+    from tasks.firewall.deploy import configure_firewall
+    from tasks.pyinfra_helpers import one_operation_when_converged
+    from tasks.work import Work
+    from tests.unit.fake_host import FakeFacts, plan
+
+    settings = load_settings("h", {"docker_source": "distro"})
+
+    @deploy("Deploy")
+    def two_converged_parts() -> None:
+        with one_operation_when_converged(changes_anything):
+            install_docker(settings, Work(DockerEngineState(), None, ()))
+            configure_firewall(settings, Work(FirewallState(), {}, ()))
+
+    return [f"{op.name} {op.commands}" for op in plan(two_converged_parts, FakeFacts({}))]
+
+
+def test_a_host_with_nothing_to_change_gets_one_operation_for_all_parts():
+    assert _parts_reported(changes_anything=False) == ["Deploy | Nothing to change []"]
+    # With work elsewhere on the host, each converged part reports itself.
+    assert _parts_reported(changes_anything=True) == [
+        "Deploy | Install Docker | Docker is installed, configured and running []",
+        "Deploy | Configure the firewall | The firewall is off as set []",
+    ]

@@ -1,0 +1,156 @@
+"""
+The host read's shell, run on this machine (sh is dash here as on Debian; the whole read
+runs under bash): what it prints must parse back to what is there. The commands are the
+deploy's own; what runs on a host end to end is tested in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tasks.host.paths import PathState, path_probe, paths_in
+from tasks.host.probes import (
+    file_lines_probe,
+    http_status_probe,
+    in_parallel,
+    parse_http_status,
+    sections,
+)
+from tasks.stack.commands import compose_up
+from tasks.stack.facts import (
+    compose_project_probe,
+    parse_compose_project,
+    parse_stack_files,
+    stack_files_probe,
+)
+from tasks.stack.layout import StackPaths
+
+SHELLS = ["sh", "bash"]
+
+
+def run(command: str, shell: str = "sh", env: dict[str, str] | None = None) -> list[str]:
+    done = subprocess.run(
+        [shell, "-c", command], capture_output=True, text=True, env=env, check=False
+    )
+    return done.stdout.splitlines()
+
+
+def owner(path: Path) -> tuple[str, str]:
+    import grp
+    import pwd
+
+    status = path.lstat()
+    return pwd.getpwuid(status.st_uid).pw_name, grp.getgrgid(status.st_gid).gr_name
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_paths_are_read_with_one_stat_and_one_sha256sum(tmp_path, shell):
+    directory = tmp_path / "a dir"
+    directory.mkdir(mode=0o750)
+    directory.chmod(0o750)
+    secret = directory / ".env"
+    secret.write_text("KEY=value\n")
+    secret.chmod(0o600)
+    link = tmp_path / "link"
+    link.symlink_to(secret)
+    missing = tmp_path / "missing"
+    paths = [str(p) for p in (directory, secret, link, missing)]
+    probe = path_probe(paths)
+    assert probe.count("stat -c") == 1 and probe.count("sha256sum") == 1
+    found = paths_in(run(probe, shell))
+    user, group = owner(secret)
+    digest = hashlib.sha256(b"KEY=value\n").hexdigest()
+    assert found[str(directory)] == PathState("directory", 750, user, group, "")
+    assert found[str(secret)] == PathState("file", 600, user, group, digest)
+    # A link: the kind and content of its target, its own mode (as before: stat without -L).
+    assert found[str(link)].kind == "file" and found[str(link)].sha256 == digest
+    assert found[str(link)].mode == 777
+    assert not found[str(missing)].exists
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_no_process_runs_when_no_path_exists(tmp_path, shell):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    trace = tmp_path / "ran"
+    for tool in ("stat", "sha256sum"):
+        fake = bin_dir / tool
+        fake.write_text(f"#!/bin/sh\necho {tool} >> {trace}\n")
+        fake.chmod(0o755)
+    probe = path_probe([str(tmp_path / "x"), str(tmp_path / "y")])
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    assert paths_in(run(probe, shell, env)) == {
+        str(tmp_path / "x"): PathState(),
+        str(tmp_path / "y"): PathState(),
+    }
+    assert not trace.exists()
+
+
+def test_probes_run_side_by_side_and_come_back_in_order():
+    probes = ["sleep 0.3; echo first", "echo second; echo oops >&2", "true", "echo fourth"]
+    lines = run(in_parallel(probes), "bash")
+    assert sections(lines, 4) == [["first"], ["second"], [], ["fourth"]]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_files_lines_are_printed_after_a_prefix(tmp_path, shell):
+    record = tmp_path / "applied"
+    assert run(file_lines_probe(str(record), "applied "), shell) == []
+    record.write_text("abc def\n  spaced\n")
+    assert run(file_lines_probe(str(record), "applied "), shell) == [
+        "applied abc def",
+        "applied   spaced",
+    ]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_body_is_read_on_one_line_and_nothing_when_nothing_answers(tmp_path, shell):
+    body = tmp_path / "body"
+    body.write_text("line one\nline * two\n" + "x" * 300)
+    answer = parse_http_status(run(http_status_probe(body.as_uri()), shell))
+    assert answer.startswith("line one line * two xxx") and len(answer) == 200
+    assert parse_http_status(run(http_status_probe("http://127.0.0.1:9/status"), shell)) == ""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_stack_directorys_entries_dot_files_and_dangling_links_included(tmp_path, shell):
+    paths = StackPaths(str(tmp_path), "prisma")
+    (tmp_path / "docker-compose.yml").write_text("services: {}\n")
+    (tmp_path / ".env").write_text("A=1\n")
+    (tmp_path / "..odd").write_text("")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    found = parse_stack_files(run(stack_files_probe(paths), shell))
+    assert found.entries == {"docker-compose.yml", ".env", "..odd", "gone"}
+    assert found.path(paths.env_file).has_content("A=1\n")
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils")
+def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_path):
+    """compose_up() writes the record the host read keys on: they must agree, or every
+    run pays for `docker compose config`."""
+    paths = StackPaths(str(tmp_path), "prisma")
+    Path(paths.compose_file).write_text("services: {}\n")
+    Path(paths.env_file).write_text("A=1\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(
+        '#!/bin/sh\ncase "$*" in *"config --hash"*) echo "prisma-db h-compose";; esac\n'
+    )
+    docker.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    assert run(compose_up(paths), "sh", env) == []
+    Path(docker).write_text(
+        '#!/bin/sh\ncase "$*" in *"config --hash"*) echo "prisma-db h-new";; esac\n'
+    )
+    read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
+    assert read.desired_hashes == {"prisma-db": "h-compose"}  # from the record
+    Path(paths.env_file).write_text("A=2\n")
+    read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
+    assert read.desired_hashes == {"prisma-db": "h-new"}  # the files changed: Compose asked
