@@ -1,8 +1,10 @@
 """Pure command builders of the engine part: who holds apt's locks, waiting for them, and
-the swap file."""
+the swap file, a small root file written in one command."""
 
 from __future__ import annotations
 
+import base64
+import posixpath
 import shlex
 
 APT_LOCKS = (
@@ -74,3 +76,15 @@ def remove_swap_file() -> str:
 def size_mib(size: str) -> int:
     """'1G' -> 1024, '512M' -> 512 (the sizes prisma_swap_size takes)."""
     return int(size[:-1]) * (1024 if size.endswith("G") else 1)
+
+
+def write_root_file(path: str, content: str, mode: int) -> str:
+    """One command: content at path, root's with mode (pyinfra's style: 644), replaced
+    in one rename, its directory made when missing."""
+    encoded = base64.b64encode(content.encode()).decode()
+    target, temp = shlex.quote(path), shlex.quote(f"{path}.prisma-deploy-new")
+    return (
+        f"mkdir -p {shlex.quote(posixpath.dirname(path))} && "
+        f"printf %s {encoded} | base64 -d > {temp} && chmod {mode} {temp} && "
+        f"chown root:root {temp} && mv -f {temp} {target}"
+    )

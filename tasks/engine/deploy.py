@@ -22,13 +22,12 @@ from tasks.engine.config_files import (
 )
 from tasks.engine.decide import swap_problems
 from tasks.engine.facts import DockerEngineState
-from tasks.engine.operations import apt_is_free, swap_file
+from tasks.engine.operations import apt_is_free, daemon_json, swap_file
 from tasks.engine.packages import (
     DISTRO_CONFLICTS,
     DISTRO_PACKAGES,
     OFFICIAL_PACKAGES,
     PREREQUISITES,
-    Platform,
     missing_packages,
     official_packages,
     wanted_packages,
@@ -78,36 +77,44 @@ def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> N
             extra_install_args=lock_wait,
         )
     # Written before the packages: their first start of Docker already reads it.
-    daemon_json = files.put(
+    written = daemon_json(
         name="Write /etc/docker/daemon.json",
-        src=StringIO(daemon_config(settings)),
-        dest=DAEMON_JSON,
-        mode="644",
-        create_remote_dir=True,
+        content=daemon_config(settings),
+        current=found.path(DAEMON_JSON),
     )
     if settings.docker_source == "official":
-        _install_official_packages(settings, platform, found.architecture, lock_wait)
+        _install_official_packages(settings, found, lock_wait)
     else:
-        _install_distribution_packages(platform, lock_wait)
+        _install_distribution_packages(found, lock_wait)
     # Only a Docker that was running before the file changed has to take it in; with
     # live-restore its containers keep running either way.
     restart = found.active and needs_restart(found.daemon_json, daemon_settings(settings))
     reload = found.active and not restart
     _run_docker_service(
         found.systemd,
-        restart=lambda: restart and daemon_json.did_change(),
-        reload=lambda: reload and daemon_json.did_change(),
+        restart=lambda: restart and written.did_change(),
+        reload=lambda: reload and written.did_change(),
     )
 
 
-def _install_official_packages(
-    settings: Settings, platform: Platform, architecture: str, lock_wait: str
+def _remove_installed(
+    name: str, packages: tuple[str, ...], found: DockerEngineState, lock_wait: str
 ) -> None:
-    apt.packages(
-        name="Remove distribution packages that conflict with Docker's",
-        packages=list(DISTRO_CONFLICTS),
-        present=False,
-        extra_uninstall_args=lock_wait,
+    """Remove those of packages the host read found installed; no operation when none."""
+    installed = [package for package in packages if package in found.packages]
+    if installed:
+        apt.packages(name=name, packages=installed, present=False, extra_uninstall_args=lock_wait)
+
+
+def _install_official_packages(
+    settings: Settings, found: DockerEngineState, lock_wait: str
+) -> None:
+    platform = found.platform
+    _remove_installed(
+        "Remove distribution packages that conflict with Docker's",
+        DISTRO_CONFLICTS,
+        found,
+        lock_wait,
     )
     files.directory(name="Create /etc/apt/keyrings", path="/etc/apt/keyrings", mode="755")
     key = files.download(
@@ -118,7 +125,7 @@ def _install_official_packages(
     )
     sources = files.put(
         name="Add Docker's apt repository",
-        src=StringIO(docker_sources(platform, architecture)),
+        src=StringIO(docker_sources(platform, found.architecture)),
         dest=SOURCES_FILE,
         mode="644",
     )
@@ -133,12 +140,13 @@ def _install_official_packages(
     )
 
 
-def _install_distribution_packages(platform: Platform, lock_wait: str) -> None:
-    apt.packages(
-        name="Remove Docker's own packages, which conflict with the distribution's",
-        packages=list(OFFICIAL_PACKAGES),
-        present=False,
-        extra_uninstall_args=lock_wait,
+def _install_distribution_packages(found: DockerEngineState, lock_wait: str) -> None:
+    platform = found.platform
+    _remove_installed(
+        "Remove Docker's own packages, which conflict with the distribution's",
+        OFFICIAL_PACKAGES,
+        found,
+        lock_wait,
     )
     # One apt-get run for everything: each run costs seconds of its own (the index
     # read, dpkg's triggers) on a fresh host.

@@ -31,19 +31,27 @@ LOG_LINES_ON_FAILURE = 40
 # --- Files ------------------------------------------------------------------------------
 
 
-def _ownership_commands(path: str, current: PathState, mode: int, touched: bool):
+def _ownership(path: str, current: PathState, mode: int, touched: bool) -> list[str]:
+    quoted = shlex.quote(path)
+    steps = []
     if touched or (current.user, current.group) != ("root", "root"):
-        yield StringCommand("chown", "root:root", shlex.quote(path))
+        steps.append(f"chown root:root {quoted}")
     if touched or current.mode != mode:
-        yield StringCommand("chmod", f"{mode}", shlex.quote(path))
+        steps.append(f"chmod {mode} {quoted}")
+    return steps
+
+
+def _in_one_command(steps: list[str]):
+    """Steps joined into one command: each command is a round trip to the host."""
+    if steps:
+        yield StringCommand(" && ".join(steps))
 
 
 def directory_commands(path: str, current: PathState, mode: int):
     """Create the directory if missing; then make it root's with the given mode."""
     created = current.kind != "directory"
-    if created:
-        yield StringCommand("mkdir", "-p", shlex.quote(path))
-    yield from _ownership_commands(path, current, mode, created)
+    steps = [f"mkdir -p {shlex.quote(path)}"] if created else []
+    yield from _in_one_command(steps + _ownership(path, current, mode, created))
 
 
 def _show_diff(path: str, content: str) -> None:
@@ -77,7 +85,7 @@ def file_commands(
                 "install", "-m", "600", "/dev/null", shlex.quote(temp_file), _sudo=False
             )
         yield FileUploadCommand(StringIO(content), path, remote_temp_filename=temp_file)
-    yield from _ownership_commands(path, current, mode, changed)
+    yield from _in_one_command(_ownership(path, current, mode, changed))
 
 
 @operation()

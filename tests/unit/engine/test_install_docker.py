@@ -328,3 +328,35 @@ def test_the_daemon_json_in_force_is_read_with_the_engine():
     assert parse_engine([f"daemon-json {encoded}"]).daemon_json == {"live-restore": True}
     assert parse_engine(["daemon-json bm90IGpzb24="]).daemon_json is None  # "not json"
     assert parse_engine([]).daemon_json is None
+
+
+def test_packages_not_installed_are_not_removed():
+    for data in ({}, {"docker_source": "distro"}):
+        names = [op.name for op in install(fresh("debian-13"), load_settings("testhost", data))]
+        assert not [name for name in names if "| Remove " in name]
+
+
+def test_daemon_json_is_written_in_one_command_only_when_it_differs(tmp_path):
+    import os
+    import subprocess
+
+    from tasks.engine.commands import write_root_file
+
+    settings = load_settings("testhost", {"docker_source": "distro"})
+    content = daemon_config(settings)
+    commands = commands_by_name("debian-13", docker_source="distro")
+    (command,) = commands["Write /etc/docker/daemon.json"]
+    assert command == write_root_file(DAEMON_JSON, content, 644)
+    target = tmp_path / "etc" / "docker" / "daemon.json"
+    if os.geteuid() == 0:  # chown root:root needs root, as on the host
+        subprocess.run(["sh", "-c", write_root_file(str(target), content, 644)], check=True)
+        assert target.read_text() == content and oct(target.stat().st_mode)[-3:] == "644"
+        assert [path.name for path in target.parent.iterdir()] == ["daemon.json"]
+    written = PathState("file", 644, "root", "root", hashlib.sha256(content.encode()).hexdigest())
+    converged = DockerEngineState(
+        RELEASES["debian-13"], "amd64", {}, {DAEMON_JSON: written}, True, True, True
+    )
+    names = [op.name for op in install(converged, settings)]
+    assert "Install Docker | Write /etc/docker/daemon.json" in names
+    planned = {op.name: op.commands for op in install(converged, settings)}
+    assert planned["Install Docker | Write /etc/docker/daemon.json"] == []
