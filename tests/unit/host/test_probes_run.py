@@ -154,3 +154,13 @@ def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_pat
     Path(paths.env_file).write_text("A=2\n")
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-new"}  # the files changed: Compose asked
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_the_engine_probe_reads_this_machines_architecture_and_memory():
+    from tasks.engine.facts import engine_probe, parse_engine
+
+    found = parse_engine(run(engine_probe(), "sh"))
+    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True)
+    assert found.architecture == native.stdout.strip()
+    assert found.memory_bytes > 0 and found.platform.distro
