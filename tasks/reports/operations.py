@@ -26,7 +26,7 @@ def logs_shown(command: str):
     """
     Print the services' logs, each line prefixed with the host it came from.
 
-    + command: the `compose logs` command to run
+    + command: commands.logs_command(): `docker logs` of each container
 
     Reading logs changes nothing, so this reports no change; lines go to stderr like
     the rest of pyinfra's output, secrets masked.
@@ -36,7 +36,7 @@ def logs_shown(command: str):
             StringCommand(command), print_output=True, print_input=False, **connector_arguments()
         )
         if not status:
-            yield failure("docker compose logs failed (see above)")
+            yield failure("reading the logs failed (see above)")
             return
     host.noop("logs shown")
 
