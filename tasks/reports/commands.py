@@ -10,7 +10,7 @@ import json
 import shlex
 import urllib.parse
 
-from tasks.host.probes import DOCKER_API, http_status_probe
+from tasks.host.probes import DOCKER_API
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
 from tasks.stack.layout import PROXY_SERVICE, SERVICES, StackPaths
@@ -81,19 +81,20 @@ def logs_command(paths: StackPaths, settings: Settings) -> str:
 
 
 def status_report(paths: StackPaths, url: str, domain: str = "") -> str:
-    """For status.py: the stack's containers and the images (Docker API answers, each
-    followed by `answered <url>`), then for each container only INSPECTED_FIELDS of its
-    inspect document, each on its line and followed by `answered <its url>`;
-    `status <body>`; and with a domain `certificate <not after> <issuer>` per certificate
-    the proxy keeps."""
-    answered = shlex.quote(f"\\n{ANSWERED} %{{url_effective}}\\n")
+    """For status.py: the stack's containers, the images and what GET url answers (one
+    curl: each answer followed by `answered <url>`); then for each container only
+    INSPECTED_FIELDS of its inspect document, each on its line and followed by
+    `answered <its url>`; and with a domain `certificate <not after> <issuer>` per
+    certificate the proxy keeps."""
+    answered = "--write-out " + shlex.quote("\\n" + ANSWERED + " %{url_effective}\\n")
     return (
-        f"listed=$({DOCKER_API} --write-out {answered} "
-        f"{shlex.quote(containers_url(paths.project))} http://localhost/images/json); "
+        f"listed=$({DOCKER_API} {answered} {shlex.quote(containers_url(paths.project))} "
+        "http://localhost/images/json "
+        # --next: the status URL is asked over TCP, not on Docker's socket.
+        f"--next --silent --max-time 5 {answered} {shlex.quote(url)}); "
         'echo "$listed"; urls=; '
         'for id in $(printf \'%s\' "$listed" | grep -oP \'"Id":"\\K[0-9a-f]{64}\'); do '
         'urls="$urls http://localhost/containers/$id/json"; done; '
-        f'[ -z "$urls" ] || {DOCKER_API} --write-out {answered} $urls '
-        f"| grep -oE {shlex.quote(INSPECTED_FIELDS + '|^' + ANSWERED + ' .*')}; "
-        f"{http_status_probe(url)}"
+        f'[ -z "$urls" ] || {DOCKER_API} {answered} $urls '
+        f"| grep -oE {shlex.quote(INSPECTED_FIELDS + '|^' + ANSWERED + ' .*')}; true"
     ) + (f"; {certificate_probe(paths, domain)}" if domain else "")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tasks.host.probes import tagged
 from tasks.proxy.facts import parse_proxy
 from tasks.reports.commands import ANSWERED
 from tasks.stack.facts import normalize_reference
@@ -72,16 +71,22 @@ def _row(container: dict, images: dict[str, dict], now: datetime.datetime) -> Se
     )
 
 
+def _place(url: str) -> str:
+    """An answered URL as api_answers() keys it: host and path, without the query."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return parts.netloc + parts.path
+
+
 def api_answers(lines: list[str]) -> dict[str, list[str]]:
-    """The Docker API answers in commands.status_report output: per URL path, the
-    non-empty lines printed before its `answered <url>` line."""
+    """The answers in commands.status_report output: per _place() of the URL, the lines
+    printed before its `answered <url>` line."""
     answers: dict[str, list[str]] = {}
     pending: list[str] = []
-    for line in (line.strip() for line in lines):
+    for line in lines:
         if line.startswith(ANSWERED + " "):
-            answers[urllib.parse.urlsplit(line.removeprefix(ANSWERED + " ")).path] = pending
+            answers[_place(line.removeprefix(ANSWERED + " "))] = pending
             pending = []
-        elif line:
+        else:
             pending.append(line)
     return answers
 
@@ -103,7 +108,8 @@ _INSPECTED = re.compile(r'"(\w+)":(?:\{"Status":)?"([^"]*)"')
 def _container(summary: dict, inspected: list[str]) -> dict | None:
     """One container's row data from its entry in the list and its inspected fields;
     None when it was gone before it could be inspected."""
-    fields = [match.groups() for line in inspected if (match := _INSPECTED.fullmatch(line))]
+    matches = (_INSPECTED.fullmatch(line.strip()) for line in inspected)
+    fields = [match.groups() for match in matches if match]
     started_at = next((value for key, value in fields if key == "StartedAt"), None)
     if started_at is None:
         return None
@@ -120,17 +126,22 @@ def _container(summary: dict, inspected: list[str]) -> dict | None:
     }
 
 
-def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[ServiceStatus], str]:
-    """Per-service rows and the /status body, from commands.status_report output."""
+def service_statuses(
+    lines: list[str], url: str, now: datetime.datetime
+) -> tuple[list[ServiceStatus], str]:
+    """Per-service rows and what GET url answered (its first 200 characters on one
+    line; '' for no answer), from commands.status_report output."""
     answers = api_answers(lines)
-    images = {image["Id"]: image for image in _json_answer(answers.get("/images/json", []))}
+    images = {
+        image["Id"]: image for image in _json_answer(answers.get("localhost/images/json", []))
+    }
     containers = (
-        _container(summary, answers.get(f"/containers/{summary['Id']}/json", []))
-        for summary in _json_answer(answers.get("/containers/json", []))
+        _container(summary, answers.get(f"localhost/containers/{summary['Id']}/json", []))
+        for summary in _json_answer(answers.get("localhost/containers/json", []))
     )
     rows = [_row(container, images, now) for container in containers if container]
-    bodies = [rest.strip() for tag, rest, _ in tagged(lines) if tag == "status"]
-    return sorted(rows, key=lambda row: row.service), bodies[-1] if bodies else ""
+    body = "\n".join(answers.get(_place(url), []))[:200].replace("\n", " ").strip()
+    return sorted(rows, key=lambda row: row.service), body
 
 
 @dataclass(frozen=True)

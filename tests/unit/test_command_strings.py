@@ -73,12 +73,11 @@ def test_status_report_reads_chosen_fields_only():
     fields = '"(StartedAt|Image)":"[^"]*"|"Health":\\{"Status":"[^"]*"|^answered .*'
     assert status_report(P, URL) == (
         f"listed=$({api} {answered} 'http://localhost/containers/json?all=1&filters={project}' "
-        'http://localhost/images/json); echo "$listed"; urls=; '
+        f"http://localhost/images/json --next --silent --max-time 5 {answered} {URL}); "
+        'echo "$listed"; urls=; '
         'for id in $(printf \'%s\' "$listed" | grep -oP \'"Id":"\\K[0-9a-f]{64}\'); do '
         'urls="$urls http://localhost/containers/$id/json"; done; '
-        f'[ -z "$urls" ] || {api} {answered} $urls | grep -oE {shlex.quote(fields)}; '
-        'echo "status $(curl --silent --max-time 5 http://127.0.0.1:4466/status 2>/dev/null '
-        "| head -c 200 | tr '\\n' ' ')\""
+        f'[ -z "$urls" ] || {api} {answered} $urls | grep -oE {shlex.quote(fields)}; true'
     )
 
 

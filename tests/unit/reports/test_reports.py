@@ -121,6 +121,8 @@ def test_status_rows_and_outputs():
             json.dumps(images),
             "",
             _answered("/images/json"),
+            "OK",
+            "answered http://127.0.0.1:4466/status",
             '"StartedAt":"2026-11-28T10:59:00.123456789Z"',
             '"Health":{"Status":"healthy"',
             '"Image":"sha256:1"',
@@ -131,8 +133,8 @@ def test_status_rows_and_outputs():
             '"Image":"prismagraphql/prisma:1.0"',
             _answered(f"/containers/{'b' * 64}/json"),
             _answered(f"/containers/{'c' * 64}/json"),
-            "status OK",
         ],
+        "http://127.0.0.1:4466/status",
         now,
     )
     assert body == "OK"
@@ -147,9 +149,13 @@ def test_status_rows_and_outputs():
     assert document["services"][1]["started_at"] == "2026-11-28T10:59:00.123456789Z"
 
 
-def test_without_docker_the_status_has_no_rows():
-    lines = ["", _answered("/containers/json"), "", _answered("/images/json"), "status "]
-    assert service_statuses(lines, datetime.datetime.now(datetime.timezone.utc)) == ([], "")
+def test_without_docker_the_status_has_no_rows_and_a_body_fits_one_line():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    url = "http://127.0.0.1:4466/status"
+    unanswered = ["", _answered("/containers/json"), "", _answered("/images/json")]
+    assert service_statuses([*unanswered, "", f"answered {url}"], url, now) == ([], "")
+    error = ["<html>", "x" * 300, "", f"answered {url}"]
+    assert service_statuses([*unanswered, *error], url, now) == ([], "<html> " + "x" * 193)
 
 
 def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
@@ -169,3 +175,27 @@ def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
     assert "none issued yet" in status_table("h", [], "OK", "u", none_yet)
     assert certificate_status(lines, "", now) is None
     assert json.loads(status_document("h", [], "OK", "u"))["certificate"] is None
+
+
+def test_logs_and_status_refuse_a_host_without_a_stack_with_deployed_stacks_words():
+    from tasks.actions.preflight import NoStackError
+    from tasks.actions.reports import report_status, show_logs
+    from tasks.stack.facts import StackDeployed
+    from tests.unit.fake_host import FakeFacts, plan
+
+    settings = load_settings("testhost", {})
+    for report in (show_logs, report_status):
+        with pytest.raises(NoStackError, match=r"no Prisma stack in /opt/prisma; run deploy\.py"):
+            plan(report, FakeFacts({StackDeployed: False}), settings)
+        (operation,) = plan(report, FakeFacts({StackDeployed: True}), settings)
+        assert operation.commands == []  # they run their command themselves, when executing
+
+
+def test_the_stack_deployed_check_starts_no_process():
+    from tasks.stack.facts import StackDeployed
+
+    fact = StackDeployed()
+    assert fact.command(PATHS) == (
+        "[ -e /opt/prisma/docker-compose.yml ] && [ -e /opt/prisma/.env ] && echo deployed || true"
+    )
+    assert fact.process(["deployed"]) is True and fact.process([]) is False
