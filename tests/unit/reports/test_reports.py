@@ -199,3 +199,33 @@ def test_the_stack_deployed_check_starts_no_process():
         "[ -e /opt/prisma/docker-compose.yml ] && [ -e /opt/prisma/.env ] && echo deployed || true"
     )
     assert fact.process(["deployed"]) is True and fact.process([]) is False
+
+
+def test_following_reads_every_container_at_once(tmp_path):
+    # Each stand-in `docker logs --follow` waits (up to 5 s) until every container's is
+    # running: read one after the other, the first would wait in vain and fail.
+    (tmp_path / "docker").write_text(
+        f"""#!/bin/sh
+for name; do :; done
+echo "$name" >> {tmp_path}/following
+for i in $(seq 50); do [ "$(wc -l < {tmp_path}/following)" -ge 2 ] && break; sleep 0.1; done
+[ "$(wc -l < {tmp_path}/following)" -ge 2 ] || exit 1
+echo "2026-11-29T10:00:00.000000001Z followed $name"
+"""
+    )
+    (tmp_path / "docker").chmod(0o755)
+    (tmp_path / "curl").write_text(FAKE_CURL)
+    (tmp_path / "curl").chmod(0o755)
+    command = logs_command(PATHS, load_settings("h", {"logs_follow": True}))
+    result = subprocess.run(
+        ["sh", "-c", command],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(result.stdout.splitlines()) == [
+        "prisma-database-1  | 2026-11-29T10:00:00.000000001Z followed prisma-prisma-database-1",
+        "prisma-db          | 2026-11-29T10:00:00.000000001Z followed prisma-db",
+    ]
