@@ -26,7 +26,7 @@ def logs_shown(command: str):
     """
     Print the services' logs, each line prefixed with the host it came from.
 
-    + command: the `compose logs` command to run
+    + command: commands.logs_command(): `docker logs` of each container
 
     Reading logs changes nothing, so this reports no change; lines go to stderr like
     the rest of pyinfra's output, secrets masked.
@@ -36,7 +36,7 @@ def logs_shown(command: str):
             StringCommand(command), print_output=True, print_input=False, **connector_arguments()
         )
         if not status:
-            yield failure("docker compose logs failed (see above)")
+            yield failure("reading the logs failed (see above)")
             return
     host.noop("logs shown")
 
@@ -71,7 +71,7 @@ def status_reported(
             yield failure(f"could not read the stack's status: {redact(output.stderr)}")
             return
         now = datetime.datetime.now(datetime.timezone.utc)
-        rows, body = service_statuses(output.stdout_lines, now)
+        rows, body = service_statuses(output.stdout_lines, url, now)
         certificate = certificate_status(output.stdout_lines, domain, now)
         more = {s.key: s.read(output.stdout_lines, now) for s in sections}
         if output_format == "json":

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tasks.host.probes import tagged
 from tasks.proxy.facts import parse_proxy
+from tasks.reports.commands import ANSWERED
 from tasks.stack.facts import normalize_reference
 
 
@@ -69,19 +71,76 @@ def _row(container: dict, images: dict[str, dict], now: datetime.datetime) -> Se
     )
 
 
-def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[ServiceStatus], str]:
-    """Per-service rows and the /status body, from commands.status_report output."""
-    images: dict[str, dict] = {}
-    containers: list[dict] = []
-    body = ""
-    for tag, rest, _ in tagged(lines):
-        if tag == "inspect" and rest.strip():
-            containers.append(json.loads(rest))
-        elif tag == "images" and rest.strip():
-            images = {image["Id"]: image for image in json.loads(rest)}
-        elif tag == "status":
-            body = rest.strip()
-    rows = [_row(container, images, now) for container in containers]
+def _place(url: str) -> str:
+    """An answered URL as api_answers() keys it: host and path, without the query."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return parts.netloc + parts.path
+
+
+def api_answers(lines: list[str]) -> dict[str, list[str]]:
+    """The answers in commands.status_report output: per _place() of the URL, the lines
+    printed before its `answered <url>` line."""
+    answers: dict[str, list[str]] = {}
+    pending: list[str] = []
+    for line in lines:
+        if line.startswith(ANSWERED + " "):
+            answers[_place(line.removeprefix(ANSWERED + " "))] = pending
+            pending = []
+        else:
+            pending.append(line)
+    return answers
+
+
+def _json_answer(lines: list[str]) -> list[dict]:
+    """A Docker API list (an error's message, a cut answer or none read as empty)."""
+    try:
+        found = json.loads("".join(lines) or "[]")
+    except ValueError:
+        return []
+    return found if isinstance(found, list) else []
+
+
+# An inspected field as commands.INSPECTED_FIELDS prints it: `"Key":"value"`, or for the
+# health `"Health":{"Status":"value"`.
+_INSPECTED = re.compile(r'"(\w+)":(?:\{"Status":)?"([^"]*)"')
+
+
+def _container(summary: dict, inspected: list[str]) -> dict | None:
+    """One container's row data from its entry in the list and its inspected fields;
+    None when it was gone before it could be inspected."""
+    matches = (_INSPECTED.fullmatch(line.strip()) for line in inspected)
+    fields = [match.groups() for match in matches if match]
+    started_at = next((value for key, value in fields if key == "StartedAt"), None)
+    if started_at is None:
+        return None
+    image_id = summary.get("ImageID", "")
+    # Both the container's image ID and the reference it was created from are "Image".
+    images = [value for key, value in fields if key == "Image"]
+    return {
+        "service": (summary.get("Labels") or {}).get("com.docker.compose.service", ""),
+        "state": summary.get("State", ""),
+        "health": next((value for key, value in fields if key == "Health"), ""),
+        "image": next((image for image in images if image != image_id), image_id),
+        "image_id": image_id,
+        "started_at": started_at,
+    }
+
+
+def service_statuses(
+    lines: list[str], url: str, now: datetime.datetime
+) -> tuple[list[ServiceStatus], str]:
+    """Per-service rows and what GET url answered (its first 200 characters on one
+    line; '' for no answer), from commands.status_report output."""
+    answers = api_answers(lines)
+    images = {
+        image["Id"]: image for image in _json_answer(answers.get("localhost/images/json", []))
+    }
+    containers = (
+        _container(summary, answers.get(f"localhost/containers/{summary['Id']}/json", []))
+        for summary in _json_answer(answers.get("localhost/containers/json", []))
+    )
+    rows = [_row(container, images, now) for container in containers if container]
+    body = "\n".join(answers.get(_place(url), []))[:200].replace("\n", " ").strip()
     return sorted(rows, key=lambda row: row.service), body
 
 

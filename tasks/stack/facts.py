@@ -4,6 +4,7 @@ What the stack part compares, read from the host:
 - StackFiles -> StackFilesState: the stack directory and its files (stat + sha256), the
   record of the last converge, the password fingerprint, and whether the data volume
   exists;
+- StackDeployed -> bool: only whether docker-compose.yml and .env are there;
 - ComposeProject -> ComposeProjectState: Compose's config hash per service, the
   project's containers and the local images (from the Docker API on its socket).
 """
@@ -108,6 +109,26 @@ class StackFiles(FactBase[StackFilesState]):
     @override
     def process(self, output) -> StackFilesState:
         return parse_stack_files(output)
+
+
+class StackDeployed(FactBase[bool]):
+    """Whether docker-compose.yml and .env exist: all that logs.py and status.py need
+    to know before they read the stack, in shell builtins alone (StackFiles starts a
+    dozen processes on the host)."""
+
+    @override
+    def command(self, paths: StackPaths) -> str:
+        files = (shlex.quote(paths.compose_file), shlex.quote(paths.env_file))
+        return f"[ -e {files[0]} ] && [ -e {files[1]} ] && echo deployed || true"
+
+    @override
+    @staticmethod
+    def default() -> bool:
+        return False
+
+    @override
+    def process(self, output) -> bool:
+        return "deployed" in (line.strip() for line in output)
 
 
 # --- ComposeProject -------------------------------------------------------------------

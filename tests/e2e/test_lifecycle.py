@@ -6,6 +6,7 @@ pyinfra CLI. The tests of this module share the host and run in order.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 import urllib.request
@@ -84,6 +85,11 @@ def test_logs_show_both_services_with_the_host_name(deployed):
     lines = [line for line in result.stderr.splitlines() if f"[{deployed.host.address}]" in line]
     assert any("prisma-db" in line and "ready for connections" in line for line in lines)
     assert any("prisma-database" in line and "Server running on :4466" in line for line in lines)
+    # Each line as `docker compose logs` prints it: the container's name without the
+    # project's prefix (in full when the compose file names it), padded, and a timestamp.
+    timestamp = r"\| \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z "
+    assert any(re.search("prisma-db {10}" + timestamp, line) for line in lines), lines
+    assert any(re.search("prisma-database-1  " + timestamp, line) for line in lines), lines
 
     only_db = run(deployed, "logs.py", flags=("-y",), logs_service="prisma-db", logs_lines=5)
     assert only_db.returncode == 0, only_db.output
@@ -103,10 +109,12 @@ def test_status_json_matches_the_host(deployed):
     assert set(services) == {"prisma-db", "prisma-database"}
     for name, service in services.items():
         actual = deployed.host.exec(
-            "docker inspect --format '{{.State.Status}} {{.Image}}' "
+            "docker inspect --format "
+            "'{{.State.Status}} {{.Image}} {{.Config.Image}} {{.State.StartedAt}}' "
             f"$(docker ps -q --filter label=com.docker.compose.service={name})"
         ).stdout.split()
-        assert [service["state"], service["image_id"]] == actual
+        shown = ("state", "image_id", "image", "started_at")
+        assert [service[field] for field in shown] == actual
         assert service["uptime_seconds"] >= 0
         assert service["digest"].startswith("sha256:")
     assert services["prisma-db"]["health"] == "healthy"

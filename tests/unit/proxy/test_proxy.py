@@ -220,11 +220,13 @@ def test_the_reload_is_caddys_own_and_records_what_it_applied():
 
 
 def test_the_proxy_is_a_service_of_the_stack_for_drift_upgrades_and_logs():
-    from tasks.reports.commands import logs_command
+    from tasks.reports.commands import logged_services, logs_command
     from tasks.stack.layout import service_images
 
     assert service_images(settings())["prisma-proxy"] == "caddy:2"
     assert "prisma-proxy" not in service_images(load_settings("h", {}))
     paths = StackPaths("/opt/prisma", "prisma")
-    assert logs_command(paths, settings()).endswith("prisma-db prisma-database prisma-proxy")
-    assert logs_command(paths, load_settings("h", {})).endswith("prisma-db prisma-database")
+    assert logged_services(settings()) == ("prisma-db", "prisma-database", "prisma-proxy")
+    assert logged_services(load_settings("h", {})) == ("prisma-db", "prisma-database")
+    assert "service%3Dprisma-proxy%22" in logs_command(paths, settings())
+    assert "prisma-proxy" not in logs_command(paths, load_settings("h", {}))

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+import pytest
 
 from tasks.reports.commands import logs_command
 from tasks.reports.status import service_statuses, status_document, status_table
@@ -19,48 +25,137 @@ def test_logs_command_follows_the_settings():
         {"logs_service": "prisma-db", "logs_lines": 5, "logs_since": "10m", "logs_follow": True},
     )
     command = logs_command(PATHS, settings)
-    assert command.endswith("logs --no-color --timestamps --tail 5 --since 10m --follow prisma-db")
+    assert 'docker logs --timestamps --tail 5 --since 10m --follow "$name"' in command
+    assert "%3Dprisma-db%22" in command and "prisma-database" not in command
     both = logs_command(PATHS, load_settings("h", {}))
-    assert both.endswith("--tail 100 prisma-db prisma-database")
+    assert 'docker logs --timestamps --tail 100 "$name"' in both
+    assert "%3Dprisma-db%22" in both and "%3Dprisma-database%22" in both
+    assert "--follow" not in both and "--since" not in both
+
+
+# Stand-ins for the host's curl and docker: curl answers each service's container list
+# (prisma-db named in the compose file, prisma-database named by Compose), docker logs
+# prints two lines of the container named, and fails for $FAIL.
+FAKE_CURL = """#!/bin/sh
+for argument; do case $argument in
+*prisma-db%22*) printf '[{"Id":"1","Names":["/prisma-db"],"State":"running"}]\\n';;
+*prisma-database%22*) printf '[{"Id":"2","Names":["/prisma-prisma-database-1"]}]\\n';;
+esac; done
+"""
+FAKE_DOCKER = """#!/bin/sh
+for name; do :; done
+[ "$name" = "$FAIL" ] && { echo "Error response from daemon: no such container" >&2; exit 1; }
+echo "2026-11-29T10:00:00.000000001Z first of $name"
+echo "2026-11-29T10:00:00.000000002Z second of $name"
+"""
+
+
+def _run_on_fake_host(tmp_path: Path, command: str, fail: str = "") -> tuple[int, str]:
+    for name, script in (("curl", FAKE_CURL), ("docker", FAKE_DOCKER)):
+        (tmp_path / name).write_text(script)
+        (tmp_path / name).chmod(0o755)
+    environment = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "FAIL": fail}
+    result = subprocess.run(
+        ["sh", "-c", command], env=environment, capture_output=True, text=True, timeout=30
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_logs_lines_are_prefixed_as_compose_prefixes_them(tmp_path, follow):
+    command = logs_command(PATHS, load_settings("h", {"logs_follow": follow}))
+    status, output = _run_on_fake_host(tmp_path, command)
+    assert status == 0, output
+    # Compose pads every name to the longest shown name plus one, then " | ".
+    assert sorted(output.splitlines()) == [
+        "prisma-database-1  | 2026-11-29T10:00:00.000000001Z first of prisma-prisma-database-1",
+        "prisma-database-1  | 2026-11-29T10:00:00.000000002Z second of prisma-prisma-database-1",
+        "prisma-db          | 2026-11-29T10:00:00.000000001Z first of prisma-db",
+        "prisma-db          | 2026-11-29T10:00:00.000000002Z second of prisma-db",
+    ]
+    only_db = logs_command(PATHS, load_settings("h", {"logs_service": "prisma-db"}))
+    status, output = _run_on_fake_host(tmp_path, only_db)
+    assert status == 0 and output.splitlines()[0].startswith("prisma-db  | 2026-"), output
+
+
+def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp_path):
+    command = logs_command(PATHS, load_settings("h", {}))
+    status, output = _run_on_fake_host(tmp_path, command, fail="prisma-db")
+    assert status != 0
+    assert "prisma-db          | Error response from daemon: no such container" in output
+    assert "prisma-database-1  | 2026-11-29T10:00:00.000000001Z first" in output
+    (tmp_path / "curl").write_text("#!/bin/sh\necho 'curl: (7) Failed to connect' >&2; exit 7\n")
+    no_docker = subprocess.run(
+        ["sh", "-c", command],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+    )
+    assert no_docker.returncode != 0 and "Failed to connect" in no_docker.stderr
+
+
+def _answered(path: str) -> str:
+    return f"answered http://localhost{path}"
 
 
 def test_status_rows_and_outputs():
     now = datetime.datetime(2026, 11, 28, 12, 0, 0, tzinfo=datetime.timezone.utc)
-    inspect = {
-        "service": "prisma-db",
-        "state": "running",
-        "health": "healthy",
-        "image": "mysql:5.7",
-        "image_id": "sha256:1",
-        "started_at": "2026-11-28T10:59:00.123456789Z",
-    }
-    stopped = {
-        **inspect,
-        "service": "prisma-database",
-        "state": "exited",
-        "health": "",
-        "image": "prismagraphql/prisma:1.0",
-        "image_id": "sha256:2",
-    }
+    labels = {"com.docker.compose.project": "prisma"}
+    # The list names a container's image by its ID once the tag has moved to another
+    # image: the reference the container was created from comes from its inspection.
+    listed = [
+        {"Id": "a" * 64, "Image": "sha256:1", "ImageID": "sha256:1", "State": "running",
+         "Labels": {**labels, "com.docker.compose.service": "prisma-db"}},
+        {"Id": "b" * 64, "Image": "prismagraphql/prisma:1.0", "ImageID": "sha256:2",
+         "State": "exited", "Labels": {**labels, "com.docker.compose.service": "prisma-database"}},
+        # removed between the list and its inspection: no row
+        {"Id": "c" * 64, "Image": "x", "ImageID": "sha256:3", "State": "running", "Labels": {}},
+    ]  # fmt: skip
     images = [{"Id": "sha256:1", "RepoDigests": ["mysql@sha256:abc"]}]
+    filters = urllib.parse.quote('{"label":["com.docker.compose.project=prisma"]}')
     rows, body = service_statuses(
         [
-            f"inspect {json.dumps(inspect)}",
-            f"inspect {json.dumps(stopped)}",
-            f"images {json.dumps(images)}",
-            "status OK",
+            json.dumps(listed),
+            "",
+            f"answered http://localhost/containers/json?all=1&filters={filters}",
+            json.dumps(images),
+            "",
+            _answered("/images/json"),
+            "OK",
+            "answered http://127.0.0.1:4466/status",
+            '"StartedAt":"2026-11-28T10:59:00.123456789Z"',
+            '"Health":{"Status":"healthy"',
+            '"Image":"sha256:1"',
+            '"Image":"mysql:5.7"',
+            _answered(f"/containers/{'a' * 64}/json"),
+            '"StartedAt":"2026-11-28T10:59:00.123456789Z"',
+            '"Image":"sha256:2"',
+            '"Image":"prismagraphql/prisma:1.0"',
+            _answered(f"/containers/{'b' * 64}/json"),
+            _answered(f"/containers/{'c' * 64}/json"),
         ],
+        "http://127.0.0.1:4466/status",
         now,
     )
     assert body == "OK"
-    assert [(r.service, r.digest, r.uptime_seconds, r.health) for r in rows] == [
-        ("prisma-database", "", None, "-"),
-        ("prisma-db", "sha256:abc", 3660, "healthy"),
+    assert [(r.service, r.state, r.image, r.digest, r.uptime_seconds, r.health) for r in rows] == [
+        ("prisma-database", "exited", "prismagraphql/prisma:1.0", "", None, "-"),
+        ("prisma-db", "running", "mysql:5.7", "sha256:abc", 3660, "healthy"),
     ]
     table = status_table("h", rows, body, "http://127.0.0.1:4466/status")
     assert "1h 1m" in table and "GET http://127.0.0.1:4466/status: OK" in table
     document = json.loads(status_document("h", rows, body, "u"))
     assert document["status_ok"] is True and document["services"][1]["uptime_seconds"] == 3660
+    assert document["services"][1]["started_at"] == "2026-11-28T10:59:00.123456789Z"
+
+
+def test_without_docker_the_status_has_no_rows_and_a_body_fits_one_line():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    url = "http://127.0.0.1:4466/status"
+    unanswered = ["", _answered("/containers/json"), "", _answered("/images/json")]
+    assert service_statuses([*unanswered, "", f"answered {url}"], url, now) == ([], "")
+    error = ["<html>", "x" * 300, "", f"answered {url}"]
+    assert service_statuses([*unanswered, *error], url, now) == ([], "<html> " + "x" * 193)
 
 
 def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
@@ -80,3 +175,57 @@ def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
     assert "none issued yet" in status_table("h", [], "OK", "u", none_yet)
     assert certificate_status(lines, "", now) is None
     assert json.loads(status_document("h", [], "OK", "u"))["certificate"] is None
+
+
+def test_logs_and_status_refuse_a_host_without_a_stack_with_deployed_stacks_words():
+    from tasks.actions.preflight import NoStackError
+    from tasks.actions.reports import report_status, show_logs
+    from tasks.stack.facts import StackDeployed
+    from tests.unit.fake_host import FakeFacts, plan
+
+    settings = load_settings("testhost", {})
+    for report in (show_logs, report_status):
+        with pytest.raises(NoStackError, match=r"no Prisma stack in /opt/prisma; run deploy\.py"):
+            plan(report, FakeFacts({StackDeployed: False}), settings)
+        (operation,) = plan(report, FakeFacts({StackDeployed: True}), settings)
+        assert operation.commands == []  # they run their command themselves, when executing
+
+
+def test_the_stack_deployed_check_starts_no_process():
+    from tasks.stack.facts import StackDeployed
+
+    fact = StackDeployed()
+    assert fact.command(PATHS) == (
+        "[ -e /opt/prisma/docker-compose.yml ] && [ -e /opt/prisma/.env ] && echo deployed || true"
+    )
+    assert fact.process(["deployed"]) is True and fact.process([]) is False
+
+
+def test_following_reads_every_container_at_once(tmp_path):
+    # Each stand-in `docker logs --follow` waits (up to 5 s) until every container's is
+    # running: read one after the other, the first would wait in vain and fail.
+    (tmp_path / "docker").write_text(
+        f"""#!/bin/sh
+for name; do :; done
+echo "$name" >> {tmp_path}/following
+for i in $(seq 50); do [ "$(wc -l < {tmp_path}/following)" -ge 2 ] && break; sleep 0.1; done
+[ "$(wc -l < {tmp_path}/following)" -ge 2 ] || exit 1
+echo "2026-11-29T10:00:00.000000001Z followed $name"
+"""
+    )
+    (tmp_path / "docker").chmod(0o755)
+    (tmp_path / "curl").write_text(FAKE_CURL)
+    (tmp_path / "curl").chmod(0o755)
+    command = logs_command(PATHS, load_settings("h", {"logs_follow": True}))
+    result = subprocess.run(
+        ["sh", "-c", command],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(result.stdout.splitlines()) == [
+        "prisma-database-1  | 2026-11-29T10:00:00.000000001Z followed prisma-prisma-database-1",
+        "prisma-db          | 2026-11-29T10:00:00.000000001Z followed prisma-db",
+    ]
