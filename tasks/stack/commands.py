@@ -34,7 +34,8 @@ def files_digest(paths: StackPaths) -> str:
     """Shell: sets $digest to the sha256 of docker-compose.yml and .env together (what the
     record keys on)."""
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
-    return f'digest=$(cat {files} 2>/dev/null | sha256sum); digest="${{digest%% *}}"'
+    # One list joined by &&: a `;` here would cut a caller's `a && <this> && b` in two.
+    return f'digest=$(cat {files} 2>/dev/null | sha256sum) && digest="${{digest%% *}}"'
 
 
 def desired_hashes(paths: StackPaths) -> str:

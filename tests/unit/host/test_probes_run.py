@@ -164,3 +164,19 @@ def test_the_engine_probe_reads_this_machines_architecture_and_memory():
     native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True)
     assert found.architecture == native.stdout.strip()
     assert found.memory_bytes > 0 and found.platform.distro
+
+
+def test_a_failed_compose_up_fails_the_command_and_leaves_the_record(tmp_path):
+    paths = StackPaths(str(tmp_path), "prisma")
+    Path(paths.compose_file).write_text("services: {}\n")
+    Path(paths.env_file).write_text("A=1\n")
+    Path(paths.hashes_file).write_text("files old\nhash prisma-db h-old\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text('#!/bin/sh\ncase "$*" in *" up "*) exit 1;; *) echo "prisma-db h";; esac\n')
+    docker.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    done = subprocess.run(["sh", "-c", compose_up(paths)], env=env, check=False)
+    assert done.returncode != 0
+    assert Path(paths.hashes_file).read_text() == "files old\nhash prisma-db h-old\n"
