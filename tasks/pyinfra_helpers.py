@@ -6,6 +6,7 @@ host only when the parameters have exactly these names."""
 from __future__ import annotations
 
 import shlex
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -142,3 +143,19 @@ def one_operation_when_converged(changes_anything: bool) -> Iterator[None]:
     finally:
         del _CONVERGED_PARTS[host.name]
     already_converged(name="Nothing to change", summary="; ".join(parts))
+
+
+def send_small_packets_at_once(on_host: Host) -> None:
+    """TCP_NODELAY on the host's SSH socket, when it is one (not under @local, nor behind
+    a proxy command).
+
+    Paramiko leaves Nagle's algorithm on, so a small packet it sends right after another
+    (the end of a command's input after the request to run it) waits until the first is
+    acknowledged, which the server delays by up to 40 ms: measured here, a command that
+    prints a line took about 50 ms where it takes 4 ms with this set.
+    """
+    client = getattr(on_host.connector, "client", None)
+    transport = client.get_transport() if client is not None else None
+    sock = getattr(transport, "sock", None)
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

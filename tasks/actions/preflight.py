@@ -7,6 +7,7 @@ from pyinfra import host
 
 from tasks.errors import HostRefused
 from tasks.host.facts import PasswordlessSudo
+from tasks.pyinfra_helpers import send_small_packets_at_once
 from tasks.settings import Settings, SettingsError, load_settings
 from tasks.stack.facts import StackDeployed, StackFiles
 from tasks.stack.layout import StackPaths
@@ -26,6 +27,7 @@ def prepare_host() -> Settings:
     run can act on it as root (directly, or through passwordless sudo)."""
     data = host.data.dict()
     settings = load_settings(host.name, data)
+    send_small_packets_at_once(host)
     if data.get("_sudo") and not host.get_fact(PasswordlessSudo, _sudo=False):
         user = data.get("ssh_user") or "this user"
         raise SettingsError(
