@@ -6,13 +6,19 @@ HTTP answer seen from the host itself.
 
 from __future__ import annotations
 
+import json
 import shlex
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 # The Docker API read with curl on its socket: a tenth of the time of `docker` commands.
 DOCKER_API_OPTIONS = "--silent --max-time 10 --unix-socket /var/run/docker.sock"
 DOCKER_API = f"curl {DOCKER_API_OPTIONS}"
+# curl prints, after each answer of several URLs in one run, `answered <url>` (see
+# api_answers()): one curl costs the host about 10 ms of CPU however many URLs it asks.
+ANSWERED = "answered"
+ANSWERED_WRITE_OUT = "--write-out " + shlex.quote("\\n" + ANSWERED + " %{url_effective}\\n")
 _SECTION = "--- probe"
 
 
@@ -32,6 +38,48 @@ def in_parallel(probes: list[str]) -> str:
         f"<({{ echo {shlex.quote(_SECTION)}; {probe}; }} 2>/dev/null)" for probe in probes
     )
     return f"cat {pipes}"
+
+
+def api_place(url: str) -> str:
+    """An answered URL as api_answers() keys it: host and path, without the query."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return parts.netloc + parts.path
+
+
+def api_answers(lines: list[str]) -> dict[str, list[str]]:
+    """The answers of a curl run with ANSWERED_WRITE_OUT: per api_place() of the URL, the
+    lines printed before its `answered <url>` line (lines after the last one are not an
+    answer)."""
+    answers: dict[str, list[str]] = {}
+    pending: list[str] = []
+    for line in lines:
+        if line.startswith(ANSWERED + " "):
+            answers[api_place(line.removeprefix(ANSWERED + " "))] = pending
+            pending = []
+        else:
+            pending.append(line)
+    return answers
+
+
+def api_list(lines: list[str]) -> list[dict]:
+    """A Docker API list from its answer (an error's message, a cut answer or none read
+    as empty)."""
+    try:
+        found = json.loads("".join(lines) or "[]")
+    except ValueError:
+        return []
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def after_answers(lines: list[str]) -> list[str]:
+    """The lines printed after the last `answered <url>` line (all when none)."""
+    marks = [index for index, line in enumerate(lines) if line.startswith(ANSWERED + " ")]
+    return lines[marks[-1] + 1 :] if marks else lines
+
+
+def one_line(lines: list[str]) -> str:
+    """An HTTP body as the reports show it: its first 200 characters, on one line."""
+    return "\n".join(lines)[:200].replace("\n", " ").strip()
 
 
 def sections(lines: list[str], count: int) -> list[list[str]]:

@@ -13,12 +13,11 @@ from tasks.backups.facts import OffsiteBackups, OffsiteBackupsState
 from tasks.engine.facts import DockerEngine, DockerEngineState
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState
-from tasks.host.facts import HttpBody
 from tasks.host.probes import in_parallel, sections
 from tasks.proxy.config import HttpsCheck
 from tasks.proxy.facts import Proxy, ProxyState
 from tasks.settings import Settings
-from tasks.stack.facts import ComposeProject, StackFiles, StackState
+from tasks.stack.facts import ComposeProject, StackFiles, StackState, parse_status_answer
 from tasks.stack.layout import StackPaths
 from tasks.volume.facts import DataVolume, DataVolumeState
 
@@ -53,8 +52,8 @@ def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase,
         (DockerEngine(), {}),
         (Firewall(), {}),
         (StackFiles(), {"paths": paths}),
-        (ComposeProject(), {"paths": paths}),
-        (HttpBody(), {"url": parts.url}),
+        # GET /status in the same curl as Docker's answers: one process less.
+        (ComposeProject(), {"paths": paths, "status_url": parts.url}),
         (Proxy(), {"paths": paths, **proxy}),
         (DataVolume(), volume),
         (OffsiteBackups(), {"schedules": parts.schedules}),
@@ -63,8 +62,8 @@ def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase,
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
-    stack's files, its Compose project, GET /status, the HTTPS proxy, the data volume and
-    off-site backups."""
+    stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
+    and off-site backups."""
 
     shell_executable = "bash"  # in_parallel() needs it; Debian and Ubuntu always have it
 
@@ -81,11 +80,11 @@ class WholeHost(FactBase[WholeHostState]):
     @override
     def process(self, output) -> WholeHostState:
         facts = [fact for fact, _ in _part_facts(StackPaths("", ""), PartArguments())]
-        engine, firewall, files, project, status, proxy, volume, backups = (
-            fact.process(lines)
-            for fact, lines in zip(facts, sections(output, len(facts)), strict=True)
+        parts = sections(output, len(facts))
+        engine, firewall, files, project, proxy, volume, backups = (
+            fact.process(lines) for fact, lines in zip(facts, parts, strict=True)
         )
-        stack = StackState(files, project, status)
+        stack = StackState(files, project, parse_status_answer(parts[3]))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 

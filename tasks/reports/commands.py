@@ -6,27 +6,17 @@ command 20 to 60 ms, curl about 10 ms, and status.py and logs.py run on every ho
 
 from __future__ import annotations
 
-import json
 import shlex
-import urllib.parse
 
-from tasks.host.probes import DOCKER_API
+from tasks.host.probes import ANSWERED, ANSWERED_WRITE_OUT, DOCKER_API
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
+from tasks.stack.commands import containers_url
 from tasks.stack.layout import PROXY_SERVICE, SERVICES, StackPaths
 
 # What the status report keeps of each container's inspect document; the rest stays on
 # the host (the document holds the environment, secrets included).
 INSPECTED_FIELDS = r'"(StartedAt|Image)":"[^"]*"|"Health":\{"Status":"[^"]*"'
-# After each Docker API answer: which URL it answered (see reports.status.api_answers).
-ANSWERED = "answered"
-
-
-def containers_url(project: str, *labels: str) -> str:
-    """Docker API: the project's containers, stopped ones too, with these labels as well."""
-    every = [f"com.docker.compose.project={project}", *labels]
-    filters = json.dumps({"label": every}, separators=(",", ":"))
-    return f"http://localhost/containers/json?all=1&filters={urllib.parse.quote(filters)}"
 
 
 def _shown_name(paths: StackPaths, services: tuple[str, ...]) -> str:
@@ -86,7 +76,7 @@ def status_report(paths: StackPaths, url: str, domain: str = "") -> str:
     INSPECTED_FIELDS of its inspect document, each on its line and followed by
     `answered <its url>`; and with a domain `certificate <not after> <issuer>` per
     certificate the proxy keeps."""
-    answered = "--write-out " + shlex.quote("\\n" + ANSWERED + " %{url_effective}\\n")
+    answered = ANSWERED_WRITE_OUT
     return (
         f"listed=$({DOCKER_API} {answered} {shlex.quote(containers_url(paths.project))} "
         "http://localhost/images/json "

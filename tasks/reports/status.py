@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from tasks.host.probes import api_answers, api_list, api_place, one_line
 from tasks.proxy.facts import parse_proxy
-from tasks.reports.commands import ANSWERED
 from tasks.stack.facts import normalize_reference
 
 
@@ -71,35 +70,6 @@ def _row(container: dict, images: dict[str, dict], now: datetime.datetime) -> Se
     )
 
 
-def _place(url: str) -> str:
-    """An answered URL as api_answers() keys it: host and path, without the query."""
-    parts = urllib.parse.urlsplit(url.strip())
-    return parts.netloc + parts.path
-
-
-def api_answers(lines: list[str]) -> dict[str, list[str]]:
-    """The answers in commands.status_report output: per _place() of the URL, the lines
-    printed before its `answered <url>` line."""
-    answers: dict[str, list[str]] = {}
-    pending: list[str] = []
-    for line in lines:
-        if line.startswith(ANSWERED + " "):
-            answers[_place(line.removeprefix(ANSWERED + " "))] = pending
-            pending = []
-        else:
-            pending.append(line)
-    return answers
-
-
-def _json_answer(lines: list[str]) -> list[dict]:
-    """A Docker API list (an error's message, a cut answer or none read as empty)."""
-    try:
-        found = json.loads("".join(lines) or "[]")
-    except ValueError:
-        return []
-    return found if isinstance(found, list) else []
-
-
 # An inspected field as commands.INSPECTED_FIELDS prints it: `"Key":"value"`, or for the
 # health `"Health":{"Status":"value"`.
 _INSPECTED = re.compile(r'"(\w+)":(?:\{"Status":)?"([^"]*)"')
@@ -132,15 +102,13 @@ def service_statuses(
     """Per-service rows and what GET url answered (its first 200 characters on one
     line; '' for no answer), from commands.status_report output."""
     answers = api_answers(lines)
-    images = {
-        image["Id"]: image for image in _json_answer(answers.get("localhost/images/json", []))
-    }
+    images = {image["Id"]: image for image in api_list(answers.get("localhost/images/json", []))}
     containers = (
         _container(summary, answers.get(f"localhost/containers/{summary['Id']}/json", []))
-        for summary in _json_answer(answers.get("localhost/containers/json", []))
+        for summary in api_list(answers.get("localhost/containers/json", []))
     )
     rows = [_row(container, images, now) for container in containers if container]
-    body = "\n".join(answers.get(_place(url), []))[:200].replace("\n", " ").strip()
+    body = one_line(answers.get(api_place(url), []))
     return sorted(rows, key=lambda row: row.service), body
 
 

@@ -6,7 +6,9 @@ the exact strings.
 
 from __future__ import annotations
 
+import json
 import shlex
+import urllib.parse
 
 from tasks.stack.envfile import ENV_KEYS
 from tasks.stack.layout import DB_CONTAINER, SERVICES, StackPaths
@@ -28,6 +30,13 @@ def compose(paths: StackPaths, *arguments: str) -> str:
             *arguments,
         ]
     )
+
+
+def containers_url(project: str, *labels: str) -> str:
+    """Docker API: the project's containers, stopped ones too, with these labels as well."""
+    every = [f"com.docker.compose.project={project}", *labels]
+    filters = json.dumps({"label": every}, separators=(",", ":"))
+    return f"http://localhost/containers/json?all=1&filters={urllib.parse.quote(filters)}"
 
 
 def files_digest(paths: StackPaths) -> str:

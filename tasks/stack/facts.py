@@ -11,17 +11,25 @@ What the stack part compares, read from the host:
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
 
 from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import DOCKER_API, DOCKER_API_OPTIONS, file_lines_probe, tagged
-from tasks.stack.commands import desired_hashes, files_digest
+from tasks.host.probes import (
+    ANSWERED,
+    ANSWERED_WRITE_OUT,
+    DOCKER_API,
+    after_answers,
+    api_answers,
+    api_list,
+    file_lines_probe,
+    one_line,
+    tagged,
+)
+from tasks.stack.commands import containers_url, desired_hashes, files_digest
 from tasks.stack.layout import StackPaths
 
 # --- StackFiles -----------------------------------------------------------------------
@@ -177,27 +185,36 @@ class ComposeProjectState:
         return [container for container in self.containers if container.service == service]
 
 
-def compose_project_probe(paths: StackPaths) -> str:
-    """Tagged lines: `hash <service> <hash>` (from the record of the last converge while
-    the files are unchanged, else from `compose config`), `containers <json>`,
-    `images <json>`."""
+def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
+    """From one curl, the project's containers and the host's images (and what GET
+    status_url answers, when given), each answer followed by `answered <url>` (see
+    api_answers()); then `hash <service> <hash>` lines: from the record of the last
+    converge while the files are unchanged, else from `compose config`."""
     record = shlex.quote(paths.hashes_file)
-    project_filter = json.dumps({"label": [f"com.docker.compose.project={paths.project}"]})
-    containers = "http://localhost/containers/json?" + urlencode(
-        {"all": "1", "filters": project_filter}, quote_via=quote
+    status = (
+        f" --next --silent --max-time 5 --max-filesize 65536 "
+        f"--write-out {shlex.quote(chr(10) + ANSWERED + ' status' + chr(10))} "
+        f"{shlex.quote(status_url)}"
+        if status_url
+        else ""
     )
     return (
+        # One curl for every read: its start costs more than the answers.
+        f"{DOCKER_API} {ANSWERED_WRITE_OUT} {shlex.quote(containers_url(paths.project))} "
+        f"http://localhost/images/json{status}; "
         # The record's hashes while its first line names the files' digest; read with
         # built-ins (`head` and `tail` are two processes on every run).
         f"recorded=; if [ -f {record} ]; then {files_digest(paths)}; "
         f'{{ IFS= read -r line && [ "$line" = "files $digest" ] && recorded=1 && '
         f'while IFS= read -r line; do echo "$line"; done; }} < {record}; fi; '
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
-        f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; "
-        # One curl for both reads: its start costs more than Docker's answers.
-        f"printf 'containers '; {DOCKER_API} {shlex.quote(containers)} "
-        f"--write-out '\\nimages ' --next {DOCKER_API_OPTIONS} http://localhost/images/json; echo"
+        f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
     )
+
+
+def parse_status_answer(lines: list[str]) -> str:
+    """What GET status_url answered in compose_project_probe() output, on one line."""
+    return one_line(api_answers(lines).get("status", []))
 
 
 def _health(status_text: str) -> str:
@@ -207,9 +224,9 @@ def _health(status_text: str) -> str:
     return "-"
 
 
-def _containers(payload: str) -> tuple[ContainerState, ...]:
+def _containers(answer: list[str]) -> tuple[ContainerState, ...]:
     containers = []
-    for container in json.loads(payload or "[]"):
+    for container in api_list(answer):
         labels = container.get("Labels") or {}
         containers.append(
             ContainerState(
@@ -223,26 +240,24 @@ def _containers(payload: str) -> tuple[ContainerState, ...]:
     return tuple(containers)
 
 
-def _images(payload: str) -> dict[str, str]:
+def _images(answer: list[str]) -> dict[str, str]:
     found = {}
-    for image in json.loads(payload or "[]"):
+    for image in api_list(answer):
         for reference in (image.get("RepoTags") or []) + (image.get("RepoDigests") or []):
             if "<none>" not in reference:
-                found[normalize_reference(reference)] = image["Id"]
+                found[normalize_reference(reference)] = image.get("Id", "")
     return found
 
 
 def parse_compose_project(lines: list[str]) -> ComposeProjectState:
-    hashes: dict[str, str] = {}
-    containers: tuple[ContainerState, ...] = ()
-    images: dict[str, str] = {}
-    for tag, rest, words in tagged(lines):
-        if tag == "hash" and len(words) == 2:
-            hashes[words[0]] = words[1]
-        elif tag == "containers":
-            containers = _containers(rest)
-        elif tag == "images":
-            images = _images(rest)
+    answers = api_answers(lines)
+    hashes = {
+        words[0]: words[1]
+        for tag, _, words in tagged(after_answers(lines))
+        if tag == "hash" and len(words) == 2
+    }
+    containers = _containers(answers.get("localhost/containers/json", []))
+    images = _images(answers.get("localhost/images/json", []))
     return ComposeProjectState(hashes, containers, images)
 
 
@@ -250,8 +265,8 @@ class ComposeProject(FactBase[ComposeProjectState]):
     """The compose project's desired config hashes, its containers and the local images."""
 
     @override
-    def command(self, paths: StackPaths) -> str:
-        return compose_project_probe(paths)
+    def command(self, paths: StackPaths, status_url: str = "") -> str:
+        return compose_project_probe(paths, status_url)
 
     @override
     @staticmethod

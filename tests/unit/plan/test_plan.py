@@ -38,7 +38,7 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    assert command.startswith("cat <(") and command.count(" 2>/dev/null) ") == 7
+    assert command.startswith("cat <(") and command.count(" 2>/dev/null) ") == 6
     assert fact.shell_executable == "bash"  # process substitution
     found = fact.process(
         [
@@ -52,9 +52,13 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             *path_lines("/opt/prisma", "directory", 700),
             "volume",
             "--- probe",
+            "[]",
+            "answered http://localhost/containers/json?all=1",
+            "[]",
+            "answered http://localhost/images/json",
+            "OK",
+            "answered status",
             "hash prisma-db h1",
-            "--- probe",
-            "status OK",
             "--- probe",
             *path_lines("/opt/prisma/proxy", "directory", 755),
             "resolves 203.0.113.7",

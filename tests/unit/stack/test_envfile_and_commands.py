@@ -60,9 +60,7 @@ def test_compose_project_is_read_in_one_command():
     command = compose_project_probe(StackPaths("/opt/prisma", "prisma"))
     # Whether Compose is asked, by the record: see tests/unit/host/test_probes_run.py.
     assert "config --hash '*'" in command
-    assert (
-        "filters=%7B%22label%22%3A%20%5B%22com.docker.compose.project%3Dprisma%22%5D%7D" in command
-    )
+    assert "filters=%7B%22label%22%3A%5B%22com.docker.compose.project%3Dprisma%22%5D%7D" in command
     assert "--unix-socket /var/run/docker.sock" in command
     assert "config --format" not in command  # would print the environment, secrets included
 
@@ -95,10 +93,12 @@ def test_compose_project_output_is_parsed():
     ]
     state = parse_compose_project(
         [
+            json.dumps(containers),
+            "answered http://localhost/containers/json?all=1&filters=x",
+            json.dumps(images),
+            "answered http://localhost/images/json",
             "hash prisma-db abc",
             "hash prisma-database def",
-            f"containers {json.dumps(containers)}",
-            f"images {json.dumps(images)}",
         ]
     )
     assert state.desired_hashes == {"prisma-db": "abc", "prisma-database": "def"}
