@@ -1,4 +1,5 @@
-"""Facts that belong to no part of the stack: what GET answers, and sudo without password."""
+"""Facts that belong to no part of the stack: what GET answers, yes-or-no shell
+conditions, and sudo without password."""
 
 from __future__ import annotations
 
@@ -25,12 +26,16 @@ class HttpBody(FactBase[str]):
         return parse_http_status(output)
 
 
-class PasswordlessSudo(FactBase[bool]):
-    """Whether the connecting user may run sudo without a password (run without sudo)."""
+class ShellCondition(FactBase[bool]):
+    """A yes-or-no fact: whether the shell condition of condition() holds on the host,
+    read with shell built-ins where the condition is one."""
+
+    def condition(self, *args, **kwargs) -> str:
+        raise NotImplementedError
 
     @override
-    def command(self) -> str:
-        return "sudo -n true >/dev/null 2>&1 && echo yes || echo no"
+    def command(self, *args, **kwargs) -> str:
+        return f"{{ {self.condition(*args, **kwargs)}; }} >/dev/null 2>&1 && echo yes || echo no"
 
     @override
     @staticmethod
@@ -39,4 +44,12 @@ class PasswordlessSudo(FactBase[bool]):
 
     @override
     def process(self, output) -> bool:
-        return "yes" in output
+        return "yes" in (line.strip() for line in output)
+
+
+class PasswordlessSudo(ShellCondition):
+    """Whether the connecting user may run sudo without a password (run without sudo)."""
+
+    @override
+    def condition(self) -> str:
+        return "sudo -n true"

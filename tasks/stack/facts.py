@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
+from tasks.host.facts import ShellCondition
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import (
     ANSWERED,
@@ -119,24 +120,14 @@ class StackFiles(FactBase[StackFilesState]):
         return parse_stack_files(output)
 
 
-class StackDeployed(FactBase[bool]):
+class StackDeployed(ShellCondition):
     """Whether docker-compose.yml and .env exist: all that logs.py and status.py need
     to know before they read the stack, in shell builtins alone (StackFiles starts a
-    dozen processes on the host)."""
+    few processes on the host)."""
 
     @override
-    def command(self, paths: StackPaths) -> str:
-        files = (shlex.quote(paths.compose_file), shlex.quote(paths.env_file))
-        return f"[ -e {files[0]} ] && [ -e {files[1]} ] && echo deployed || true"
-
-    @override
-    @staticmethod
-    def default() -> bool:
-        return False
-
-    @override
-    def process(self, output) -> bool:
-        return "deployed" in (line.strip() for line in output)
+    def condition(self, paths: StackPaths) -> str:
+        return f"[ -e {shlex.quote(paths.compose_file)} ] && [ -e {shlex.quote(paths.env_file)} ]"
 
 
 # --- ComposeProject -------------------------------------------------------------------

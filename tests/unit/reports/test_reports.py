@@ -191,14 +191,25 @@ def test_logs_and_status_refuse_a_host_without_a_stack_with_deployed_stacks_word
         assert operation.commands == []  # they run their command themselves, when executing
 
 
-def test_the_stack_deployed_check_starts_no_process():
+def test_the_stack_deployed_check_starts_no_process(tmp_path):
+    import subprocess
+
     from tasks.stack.facts import StackDeployed
 
+    paths = StackPaths(str(tmp_path), "prisma")
     fact = StackDeployed()
-    assert fact.command(PATHS) == (
-        "[ -e /opt/prisma/docker-compose.yml ] && [ -e /opt/prisma/.env ] && echo deployed || true"
-    )
-    assert fact.process(["deployed"]) is True and fact.process([]) is False
+    command = fact.command(paths)
+    assert "echo" in command and not any(tool in command for tool in ("stat", "ls ", "test "))
+
+    def found() -> bool:
+        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+        return fact.process(done.stdout.splitlines())
+
+    assert found() is False
+    (tmp_path / "docker-compose.yml").write_text("")
+    assert found() is False
+    (tmp_path / ".env").write_text("")
+    assert found() is True
 
 
 def test_following_reads_every_container_at_once(tmp_path):
