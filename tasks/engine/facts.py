@@ -85,17 +85,16 @@ class DockerEngineState:
 
 
 def engine_probe() -> str:
-    """Tagged lines: `os`, `pkg` (dpkg's gives the architecture), `path`, `init`, the
-    service's state, swap (with `mem-kb`). Shell built-ins wherever they do: each process
-    costs the host a few milliseconds of CPU on every run."""
-    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n"
+    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init`, the service's state, swap
+    (with `mem-kb`). Shell built-ins wherever they do: each process costs the host a few
+    milliseconds of CPU on every run."""
+    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev}\\n"
     return (
         # A subshell: a missing os-release must not end the probe (`.` is fatal in sh).
         '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
         '${VERSION_CODENAME:--}" ); '
-        # dpkg's own package is of the native architecture (`dpkg --print-architecture`):
-        # asked in the same dpkg-query, that is one process less.
-        f"dpkg-query -W -f='{package_format}' dpkg {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
+        'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
+        f"dpkg-query -W -f='{package_format}' {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
         f"{path_probe(ENGINE_PATHS)}; "
         f"[ -f {DAEMON_JSON} ] && {{ printf 'daemon-json '; base64 -w0 {DAEMON_JSON}; echo; }}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
@@ -118,8 +117,8 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
     for tag, _, words in tagged(lines):
         if tag == "os" and len(words) == 3:
             platform = Platform(words[0].lower(), words[1], "" if words[2] == "-" else words[2])
-        elif tag == "pkg" and words[:1] == ["dpkg"] and len(words) >= 4:
-            architecture = words[3]
+        elif tag == "arch" and words:
+            architecture = words[0]
         elif tag == "mem-kb" and words and words[0].isdigit():
             memory = int(words[0]) * 1024
         elif tag == "daemon-json" and words:
