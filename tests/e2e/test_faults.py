@@ -54,12 +54,14 @@ def converges(deployer) -> None:
     assert again.total_changes == 0, again.changed_operations
 
 
-def killed_after(deployer, seconds: float, **data) -> str:
-    """Start a deploy and kill it (SIGKILL, as a lost laptop would) after some seconds.
-    Asserts the kill happened (not a run that ended by itself); returns the last
-    operation the run had started."""
+def killed_after(deployer, seconds: float, after: str = "", **data) -> str:
+    """Start a deploy and kill it (SIGKILL, as a lost laptop would) `seconds` after it
+    started, or after it printed `after`. Asserts the kill happened (not a run that
+    ended by itself); returns the last operation the run had started."""
     output = deployer.secrets_dir.parent / f"killed-{uuid.uuid4().hex[:8]}.log"
     process = deployer.start(output=output, **data)
+    if after:
+        _wait_for_output(process, output, after)
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -67,10 +69,22 @@ def killed_after(deployer, seconds: float, **data) -> str:
         process.wait()
     assert process.returncode == -signal.SIGKILL, (
         f"the run ended by itself ({process.returncode}) before the kill at {seconds}s"
+        + (f" after {after!r}" if after else "")
     )
-    text = re.sub(r"\x1b\[[0-9;]*m", "", output.read_text())
-    started = re.findall(r"--> Starting operation: (.+)", text)
+    started = re.findall(r"--> Starting operation: (.+)", _plain(output))
     return started[-1].strip() if started else "(no operation yet: preparing)"
+
+
+def _plain(output) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", output.read_text())
+
+
+def _wait_for_output(process: subprocess.Popen, output, text: str, seconds: float = 600) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in _plain(output):
+        assert process.poll() is None, f"the run ended ({process.returncode}) before {text!r}"
+        assert time.monotonic() < deadline, f"no {text!r} after {seconds}s"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +107,12 @@ def test_first_deploys_killed_at_several_points_then_one_converges(faulty):
 
 
 def test_a_deploy_killed_while_recreating_a_service(faulty):
-    for seconds in (1.5, 3):
-        killed_after(faulty, seconds, prisma_java_heap="384m")  # asserts the kill happened
+    # Killed while `compose up` recreates the server, early and later: timed from the
+    # converge's start, since how long the run takes to get there varies.
+    converge = "Starting operation: Deploy the Prisma stack | Converge the stack"
+    for seconds in (0.3, 1):
+        # asserts the kill happened
+        killed_after(faulty, seconds, after=converge, prisma_java_heap="384m")
     faulty.data["prisma_java_heap"] = "384m"
     converges(faulty)
     assert kept_rows(faulty) == "1"
