@@ -26,16 +26,14 @@ class HttpBody(FactBase[str]):
         return parse_http_status(output)
 
 
+def yes_or_no(condition: str) -> str:
+    """A ShellCondition's command: `yes` when the shell condition holds, else `no`."""
+    return f"{{ {condition}; }} >/dev/null 2>&1 && echo yes || echo no"
+
+
 class ShellCondition(FactBase[bool]):
-    """A yes-or-no fact: whether the shell condition of condition() holds on the host,
-    read with shell built-ins where the condition is one."""
-
-    def condition(self, *args, **kwargs) -> str:
-        raise NotImplementedError
-
-    @override
-    def command(self, *args, **kwargs) -> str:
-        return f"{{ {self.condition(*args, **kwargs)}; }} >/dev/null 2>&1 && echo yes || echo no"
+    """A yes-or-no fact; its command is yes_or_no() of a shell condition. (Each subclass
+    declares its own command(): pyinfra passes a fact the arguments its command names.)"""
 
     @override
     @staticmethod
@@ -51,5 +49,5 @@ class PasswordlessSudo(ShellCondition):
     """Whether the connecting user may run sudo without a password (run without sudo)."""
 
     @override
-    def condition(self) -> str:
-        return "sudo -n true"
+    def command(self) -> str:
+        return yes_or_no("sudo -n true")

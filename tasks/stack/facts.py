@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.host.facts import ShellCondition
+from tasks.host.facts import ShellCondition, yes_or_no
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import (
     ANSWERED,
@@ -126,8 +126,9 @@ class StackDeployed(ShellCondition):
     few processes on the host)."""
 
     @override
-    def condition(self, paths: StackPaths) -> str:
-        return f"[ -e {shlex.quote(paths.compose_file)} ] && [ -e {shlex.quote(paths.env_file)} ]"
+    def command(self, paths: StackPaths) -> str:
+        files = (shlex.quote(paths.compose_file), shlex.quote(paths.env_file))
+        return yes_or_no(f"[ -e {files[0]} ] && [ -e {files[1]} ]")
 
 
 # --- ComposeProject -------------------------------------------------------------------

@@ -192,18 +192,21 @@ def test_logs_and_status_refuse_a_host_without_a_stack_with_deployed_stacks_word
 
 
 def test_the_stack_deployed_check_starts_no_process(tmp_path):
-    import subprocess
+    """Through pyinfra's own fact machinery, on this machine (@local)."""
+    from pyinfra.api import Config, Inventory, State
+    from pyinfra.api.connect import connect_all
 
     from tasks.stack.facts import StackDeployed
 
     paths = StackPaths(str(tmp_path), "prisma")
-    fact = StackDeployed()
-    command = fact.command(paths)
+    command = StackDeployed().command(paths)
     assert "echo" in command and not any(tool in command for tool in ("stat", "ls ", "test "))
+    state = State(Inventory((["@local"], {})), Config())
+    connect_all(state)
+    host = state.inventory.get_host("@local")
 
     def found() -> bool:
-        done = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
-        return fact.process(done.stdout.splitlines())
+        return host.get_fact(StackDeployed, paths=paths)
 
     assert found() is False
     (tmp_path / "docker-compose.yml").write_text("")
