@@ -46,3 +46,25 @@ def must(run: harness.PyinfraRun, what: str = "a benchmarked run") -> harness.Py
     if run.returncode != 0:
         raise SystemExit(f"{what} failed:\n{run.output[-3000:]}")
     return run
+
+
+def _busy_and_total() -> tuple[int, int]:
+    """The machine's CPU ticks so far: busy (all but idle and iowait) and total."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return sum(ticks) - idle, sum(ticks)
+
+
+def wait_until_quiet(busy_below: float = 0.25, window: float = 5, at_most: float = 300) -> float:
+    """Wait until the machine's CPUs were less than busy_below busy over a window of
+    seconds (a fleet just started keeps its servers busy for a while), at most at_most
+    seconds; the busy share of the last window."""
+    deadline = time.monotonic() + at_most
+    while True:
+        busy_before, total_before = _busy_and_total()
+        time.sleep(window)
+        busy_after, total_after = _busy_and_total()
+        share = (busy_after - busy_before) / max(total_after - total_before, 1)
+        if share < busy_below or time.monotonic() > deadline:
+            return share
