@@ -59,7 +59,6 @@ def path_probe(paths: list[str]) -> str:
 
 
 _DIGEST_LINE = re.compile(r"SHA256 \((?P<path>.*)\) = (?P<digest>\S+)$")
-PATH_TAGS = frozenset({"path", "path-stat", "SHA256"})  # the tags of path_probe()'s lines
 
 
 def paths_in(lines: list[str]) -> dict[str, PathState]:
