@@ -102,19 +102,22 @@ def file_lines_probe(path: str, prefix: str = "") -> str:
     )
 
 
+def http_status_curl(url: str) -> str:
+    """curl's options and URL to GET url from the host itself, its answer followed by
+    `answered status` (bodies over 64 KiB are not read). Alone after `curl`, or after
+    `--next` in a curl that reads other URLs first (one process for all)."""
+    marker = shlex.quote(f"\n{ANSWERED} status\n")
+    return f"--silent --max-time 5 --max-filesize 65536 --write-out {marker} {shlex.quote(url)}"
+
+
 def http_status_probe(url: str) -> str:
-    """`status <body>`: what GET url answers from the host itself (empty when nothing),
-    on one line: the shell's word splitting joins the body's lines, where `head` and `tr`
-    would be two more processes on every run (bodies over 64 KiB are not read)."""
-    return (
-        f"( set -f; set -- $(curl --silent --max-time 5 --max-filesize 65536 "
-        f'{shlex.quote(url)} 2>/dev/null); echo "status $*" )'
-    )
+    """What GET url answers from the host itself; see parse_http_status()."""
+    return f"curl {http_status_curl(url)}"
 
 
 def parse_http_status(lines: list[str]) -> str:
-    """The body http_status_probe() printed, its first 200 characters."""
-    return next((rest.strip()[:200] for tag, rest, _ in tagged(lines) if tag == "status"), "")
+    """The body http_status_curl() read, on one line ('' when nothing answered)."""
+    return one_line(api_answers(lines).get("status", []))
 
 
 @dataclass(frozen=True)

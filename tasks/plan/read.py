@@ -13,11 +13,11 @@ from tasks.backups.facts import OffsiteBackups, OffsiteBackupsState
 from tasks.engine.facts import DockerEngine, DockerEngineState
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState
-from tasks.host.probes import in_parallel, sections
+from tasks.host.probes import in_parallel, parse_http_status, sections
 from tasks.proxy.config import HttpsCheck
 from tasks.proxy.facts import Proxy, ProxyState
 from tasks.settings import Settings
-from tasks.stack.facts import ComposeProject, StackFiles, StackState, parse_status_answer
+from tasks.stack.facts import ComposeProject, StackFiles, StackState
 from tasks.stack.layout import StackPaths
 from tasks.volume.facts import DataVolume, DataVolumeState
 
@@ -84,7 +84,7 @@ class WholeHost(FactBase[WholeHostState]):
         engine, firewall, files, project, proxy, volume, backups = (
             fact.process(lines) for fact, lines in zip(facts, parts, strict=True)
         )
-        stack = StackState(files, project, parse_status_answer(parts[3]))
+        stack = StackState(files, project, parse_http_status(parts[3]))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 

@@ -20,14 +20,13 @@ from typing_extensions import override
 from tasks.host.facts import ShellCondition, yes_or_no
 from tasks.host.paths import MISSING, PathState, path_probe, paths_in
 from tasks.host.probes import (
-    ANSWERED,
     ANSWERED_WRITE_OUT,
     DOCKER_API,
     after_answers,
     api_answers,
     api_list,
     file_lines_probe,
-    one_line,
+    http_status_curl,
     tagged,
 )
 from tasks.stack.commands import containers_url, desired_hashes, files_digest
@@ -183,13 +182,7 @@ def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
     api_answers()); then `hash <service> <hash>` lines: from the record of the last
     converge while the files are unchanged, else from `compose config`."""
     record = shlex.quote(paths.hashes_file)
-    status = (
-        f" --next --silent --max-time 5 --max-filesize 65536 "
-        f"--write-out {shlex.quote(chr(10) + ANSWERED + ' status' + chr(10))} "
-        f"{shlex.quote(status_url)}"
-        if status_url
-        else ""
-    )
+    status = f" --next {http_status_curl(status_url)}" if status_url else ""
     return (
         # One curl for every read: its start costs more than the answers.
         f"{DOCKER_API} {ANSWERED_WRITE_OUT} {shlex.quote(containers_url(paths.project))} "
@@ -202,11 +195,6 @@ def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
         f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
     )
-
-
-def parse_status_answer(lines: list[str]) -> str:
-    """What GET status_url answered in compose_project_probe() output, on one line."""
-    return one_line(api_answers(lines).get("status", []))
 
 
 def _health(status_text: str) -> str:

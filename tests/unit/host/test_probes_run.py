@@ -184,15 +184,13 @@ def test_a_failed_compose_up_fails_the_command_and_leaves_the_record(tmp_path):
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_the_status_is_asked_in_the_same_curl_as_dockers_answers(tmp_path):
-    from tasks.stack.facts import parse_status_answer
-
     paths = StackPaths(str(tmp_path), "prisma-unit")
     body = tmp_path / "status"
     body.write_text("OK\n")
     probe = compose_project_probe(paths, status_url=body.as_uri())
     assert probe.count("curl ") == 1
     lines = run(probe, "sh")
-    assert parse_status_answer(lines) == "OK"
+    assert parse_http_status(lines) == "OK"
     assert parse_compose_project(lines).desired_hashes == {}  # no files, no record
     down = compose_project_probe(paths, status_url="http://127.0.0.1:9/status")
-    assert parse_status_answer(run(down, "sh")) == ""
+    assert parse_http_status(run(down, "sh")) == ""
