@@ -9,7 +9,7 @@ from tasks.errors import HostRefused
 from tasks.host.facts import PasswordlessSudo
 from tasks.pyinfra_helpers import send_small_packets_at_once
 from tasks.settings import Settings, SettingsError, load_settings
-from tasks.stack.facts import StackDeployed, StackFiles
+from tasks.stack.facts import StackDeployed
 from tasks.stack.layout import StackPaths
 from tasks.stack.secrets import mask_known_secrets
 
@@ -39,34 +39,19 @@ def prepare_host() -> Settings:
 
 
 def deployed_stack(settings: Settings) -> StackPaths:
-    """The stack's paths; stops the run before any change if deploy.py never ran here.
+    """The stack's paths; stops the run before any change if deploy.py never ran here
+    (docker-compose.yml or .env missing, checked with shell built-ins alone).
 
     Also masks every secret this machine knows for the host in all output, since the
     lifecycle files print logs and errors of the services.
     """
     mask_known_secrets(settings)
     paths = StackPaths.of(settings)
-    files = host.get_fact(StackFiles, paths=paths)
-    deployed = files.path(paths.compose_file).exists and files.path(paths.env_file).exists
-    _refuse_unless(deployed, settings, paths)
-    return paths
-
-
-def deployed_stack_to_read(settings: Settings) -> StackPaths:
-    """deployed_stack() for logs.py and status.py, which read nothing else of StackFiles:
-    the same refusal from a check that costs the host no process."""
-    mask_known_secrets(settings)
-    paths = StackPaths.of(settings)
-    _refuse_unless(host.get_fact(StackDeployed, paths=paths), settings, paths)
-    return paths
-
-
-def _refuse_unless(deployed: bool, settings: Settings, paths: StackPaths) -> None:
-    """One refusal, whichever way the stack's files were read."""
-    if not deployed:
+    if not host.get_fact(StackDeployed, paths=paths):
         raise NoStackError(
             f"host {settings.host_name}: no Prisma stack in {paths.directory}; run deploy.py first"
         )
+    return paths
 
 
 def require_consent(settings: Settings, setting: str, action: str) -> None:

@@ -120,9 +120,9 @@ class StackFiles(FactBase[StackFilesState]):
 
 
 class StackDeployed(ShellCondition):
-    """Whether docker-compose.yml and .env exist: all that logs.py and status.py need
-    to know before they read the stack, in shell builtins alone (StackFiles starts a
-    few processes on the host)."""
+    """Whether docker-compose.yml and .env exist: all the lifecycle files need to know
+    before they act on the stack, in shell builtins alone (StackFiles starts a few
+    processes on the host)."""
 
     @override
     def command(self, paths: StackPaths) -> str:

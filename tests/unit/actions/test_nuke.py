@@ -7,21 +7,15 @@ import pytest
 
 from tasks.actions.preflight import ConsentError, NoStackError
 from tasks.actions.start_stop import nuke_stack
-from tasks.host.paths import PathState
 from tasks.settings import load_settings
-from tasks.stack.facts import StackFiles, StackFilesState
+from tasks.stack.facts import StackDeployed
 from tests.unit.fake_host import FakeFacts, plan
 
-DEPLOYED = StackFilesState(
-    paths={
-        "/opt/prisma/docker-compose.yml": PathState("file", 644, "root", "root"),
-        "/opt/prisma/.env": PathState("file", 600, "root", "root"),
-    }
-)
+DEPLOYED = FakeFacts({StackDeployed: True})  # docker-compose.yml and .env are there
 
 
 def names(settings) -> list[str]:
-    return [op.name for op in plan(nuke_stack, FakeFacts({StackFiles: DEPLOYED}), settings)]
+    return [op.name for op in plan(nuke_stack, DEPLOYED, settings)]
 
 
 def test_nuke_backs_up_then_resets_then_waits():
@@ -45,7 +39,7 @@ def test_nuke_without_backup_only_resets_and_waits():
 def test_nuke_refuses_without_consent_before_any_step():
     for data in ({}, {"nuke_confirm": "another-host"}):
         with pytest.raises(ConsentError):
-            plan(nuke_stack, FakeFacts({StackFiles: DEPLOYED}), load_settings("testhost", data))
+            plan(nuke_stack, DEPLOYED, load_settings("testhost", data))
 
 
 def test_nuke_refuses_a_host_without_a_stack():
