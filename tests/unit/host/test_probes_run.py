@@ -116,6 +116,8 @@ def test_a_body_is_read_on_one_line_and_nothing_when_nothing_answers(tmp_path, s
     answer = parse_http_status(run(http_status_probe(body.as_uri()), shell))
     assert answer.startswith("line one line * two xxx") and len(answer) == 200
     assert parse_http_status(run(http_status_probe("http://127.0.0.1:9/status"), shell)) == ""
+    nothing = subprocess.run([shell, "-c", http_status_probe("http://127.0.0.1:9/status")])
+    assert nothing.returncode == 0  # a fact whose command fails stops the host
 
 
 @pytest.mark.parametrize("shell", SHELLS)
