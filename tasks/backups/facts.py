@@ -13,7 +13,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.backups.files import CONFIG_DIR, PATHS, REPOSITORY_MARKER, TIMERS, UNIT_DIR
-from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import parse_unit_states, tagged, unit_states_probe
 
 
@@ -36,10 +36,14 @@ class OffsiteBackupsState:
 RESTIC_PROBE = "dpkg-query -W -f='restic ${Version} ${db:Status-Abbrev}\\n' restic 2>/dev/null; "
 
 
-def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
-    """Tagged lines: `path` per file, the timers' unit states, `repository <url>`; when on
-    (schedules given) also `restic <version>` and `bad-schedule <schedule>` per schedule
-    refused. Off, restic is not looked up: nothing is decided on it."""
+BACKUP_PATHS = (CONFIG_DIR, *PATHS)
+
+
+def offsite_backups_state_probe(schedules: tuple[str, ...] = ()) -> str:
+    """Tagged lines: the timers' unit states, `repository <url>`; when on (schedules
+    given) also `restic <version>` and `bad-schedule <schedule>` per schedule refused.
+    Off, restic is not looked up: nothing is decided on it. The paths are probed
+    beside (BACKUP_PATHS)."""
     calendar = "".join(
         f"systemd-analyze calendar -- {shlex.quote(schedule)} >/dev/null 2>&1 "
         f"|| echo bad-schedule {shlex.quote(schedule)}; "
@@ -47,15 +51,22 @@ def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
     )
     timers = " ".join(TIMERS)
     return (
-        f"{path_probe([CONFIG_DIR, *PATHS])}; "
         f"{RESTIC_PROBE if schedules else ''}"
         # systemctl only when a timer's unit file is there: a host without backups (most)
         # spares it on every deploy.
         f"for t in {timers}; do [ -e {UNIT_DIR}/$t ] && {{ {unit_states_probe(list(TIMERS))}; "
         "break; }; done; "
-        f'[ -f {REPOSITORY_MARKER} ] && echo "repository $(head -n 1 {REPOSITORY_MARKER})"; '
+        # Its first line, read with built-ins (`head` is a process).
+        f'[ -f {REPOSITORY_MARKER} ] && {{ read -r line || [ -n "$line" ]; }} '
+        f'< {REPOSITORY_MARKER} && echo "repository $line"; '
         f"{calendar}true"
     )
+
+
+def offsite_backups_probe(schedules: tuple[str, ...] = ()) -> str:
+    """Off-site backups read on their own: `path` per file, then
+    offsite_backups_state_probe()."""
+    return with_paths(BACKUP_PATHS, offsite_backups_state_probe(schedules))
 
 
 def parse_offsite_backups(lines: list[str]) -> OffsiteBackupsState:

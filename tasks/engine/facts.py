@@ -3,8 +3,8 @@ config files, its service, and whether dpkg was left interrupted."""
 
 from __future__ import annotations
 
-import base64
 import json
+import shlex
 from dataclasses import dataclass, field
 
 from pyinfra.api import FactBase
@@ -13,10 +13,22 @@ from typing_extensions import override
 from tasks.engine.commands import SWAP_FILE
 from tasks.engine.config_files import DAEMON_JSON, ENGINE_PATHS
 from tasks.engine.packages import CANDIDATE_PACKAGES, UNKNOWN_PLATFORM, Platform
-from tasks.host.paths import MISSING, PathState, path_probe, paths_in
-from tasks.host.probes import UnitState, parse_unit_states, tagged, unit_states_probe
+from tasks.host.paths import MISSING, PathState, paths_in, with_paths
+from tasks.host.probes import (
+    UnitState,
+    file_lines_probe,
+    parse_unit_states,
+    tagged,
+    unit_states_probe,
+)
 
 DOCKER_UNIT = "docker.service"
+OS_RELEASE = "/etc/os-release"
+# What `systemctl enable docker` makes (both Docker's and Debian's units are wanted by
+# multi-user.target), and where dockerd writes its pid (its default --pidfile).
+DOCKER_WANTED = "/etc/systemd/system/multi-user.target.wants/docker.service"
+DOCKER_MASKS = ("/etc/systemd/system/docker.service", "/run/systemd/system/docker.service")
+DOCKER_PID_FILE = "/run/docker.pid"
 
 
 @dataclass(frozen=True)
@@ -34,18 +46,20 @@ class SwapState:
         return max(self.total_bytes - self.file_bytes, 0)
 
 
-def swap_probe() -> str:
+def swap_probe(
+    meminfo: str = "/proc/meminfo", swaps: str = "/proc/swaps", fstab: str = "/etc/fstab"
+) -> str:
     """Tagged lines: `mem-kb` (MemTotal), `swap-kb`, `swap-file-kb` (in use),
-    `swap-file`, `swap-fstab`; one awk for the three files (kB as the kernel says it:
-    awk would print bytes in exponent notation). /etc/fstab comes last: mawk stops at a
-    file it cannot open."""
+    `swap-file`, `swap-fstab`; kB as the kernel says it, read with shell built-ins (awk
+    was a process on every run). The files are parameters for the unit tests only."""
     return (
-        "awk '"
-        'FILENAME == "/proc/meminfo" && $1 == "MemTotal:" { print "mem-kb", $2 } '
-        'FILENAME == "/proc/meminfo" && $1 == "SwapTotal:" { print "swap-kb", $2 } '
-        f'FILENAME == "/proc/swaps" && $1 == "{SWAP_FILE}" {{ print "swap-file-kb", $3 }} '
-        f'FILENAME == "/etc/fstab" && $1 == "{SWAP_FILE}" {{ print "swap-fstab" }}'
-        "' /proc/meminfo /proc/swaps /etc/fstab 2>/dev/null; "
+        "while read -r key value _; do case $key in "
+        'MemTotal:) echo "mem-kb $value";; SwapTotal:) echo "swap-kb $value";; esac; '
+        f"done 2>/dev/null < {meminfo}; "
+        f'while read -r name _ size _; do [ "$name" = {SWAP_FILE} ] && '
+        f'echo "swap-file-kb $size"; done 2>/dev/null < {swaps}; '
+        f'[ -f {fstab} ] && while read -r spec _; do [ "$spec" = {SWAP_FILE} ] && '
+        f"echo swap-fstab; done < {fstab}; "
         f"[ -e {SWAP_FILE} ] && echo swap-file; true"
     )
 
@@ -84,23 +98,47 @@ class DockerEngineState:
         return self.paths.get(path, MISSING)
 
 
-def engine_probe() -> str:
-    """Tagged lines: `os`, `arch`, `pkg`, `path`, `init`, the service's state, swap
-    (with `mem-kb`). Shell built-ins wherever they do: each process costs the host a few
-    milliseconds of CPU on every run."""
-    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev}\\n"
+def docker_unit_probe(
+    wanted: str = DOCKER_WANTED,
+    masks: tuple[str, ...] = DOCKER_MASKS,
+    pid_file: str = DOCKER_PID_FILE,
+    proc: str = "/proc",
+) -> str:
+    """docker.service's `Id=`, `ActiveState=` and `UnitFileState=` lines as `systemctl
+    show` prints them. systemctl costs the host about 10 ms of CPU, so it is not asked
+    when the file system already proves what it would say, with shell built-ins: enabled
+    (its link in multi-user.target.wants, no mask) and running (the pid in Docker's pid
+    file is a live dockerd in docker.service's control group, where only systemd puts
+    it). Anything else, a stopped, disabled or masked Docker included, asks systemd.
+    The paths are parameters for the unit tests only."""
+    not_masked = " && ".join(f"[ ! {shlex.quote(mask)} -ef /dev/null ]" for mask in masks)
+    process = f'{shlex.quote(proc)}/"$pid"'
     return (
-        # A subshell: a missing os-release must not end the probe (`.` is fatal in sh).
-        '( . /etc/os-release 2>/dev/null; echo "os ${ID:--} ${VERSION_ID:--} '
-        '${VERSION_CODENAME:--}" ); '
-        'echo "arch $(dpkg --print-architecture 2>/dev/null || echo -)"; '
-        f"dpkg-query -W -f='{package_format}' {' '.join(CANDIDATE_PACKAGES)} 2>/dev/null; "
-        f"{path_probe(ENGINE_PATHS)}; "
-        f"[ -f {DAEMON_JSON} ] && {{ printf 'daemon-json '; base64 -w0 {DAEMON_JSON}; echo; }}; "
+        f"running=; if [ -e {shlex.quote(wanted)} ] && {not_masked} && "
+        f'{{ read -r pid || [ -n "$pid" ]; }} < {shlex.quote(pid_file)} && '
+        f'[ -n "$pid" ] && read -r comm < {process}/comm && [ "$comm" = dockerd ]; then '
+        "while IFS= read -r line; do case $line in */docker.service) running=1; break;; "
+        f"esac; done < {process}/cgroup; fi; "
+        'if [ -n "$running" ]; then '
+        f"echo Id={DOCKER_UNIT}; echo ActiveState=active; echo UnitFileState=enabled; "
+        f"else {unit_states_probe([DOCKER_UNIT])}; fi"
+    )
+
+
+def engine_state_probe() -> str:
+    """Tagged lines: `os-release`, `pkg` (the `dpkg` package's architecture is the
+    host's), `daemon-json`, `init`, the service's state, swap (with `mem-kb`); the
+    engine's paths are probed beside (ENGINE_PATHS). Shell built-ins wherever they do:
+    each process costs the host a few milliseconds of CPU on every run."""
+    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n"
+    packages = " ".join(("dpkg", *CANDIDATE_PACKAGES))
+    return (
+        f"{file_lines_probe(OS_RELEASE, 'os-release ')}; "
+        f"dpkg-query -W -f='{package_format}' {packages} 2>/dev/null; "
+        f"{file_lines_probe(DAEMON_JSON, 'daemon-json ')}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
         'for f in /var/lib/dpkg/updates/*; do [ -e "$f" ] && echo dpkg-interrupted; break; done; '
-        "if [ -d /run/systemd/system ]; then echo init systemd; "
-        f"{unit_states_probe([DOCKER_UNIT])}; "
+        f"if [ -d /run/systemd/system ]; then echo init systemd; {docker_unit_probe()}; "
         "else echo init sysv; "
         "ls /etc/rc2.d/S*docker >/dev/null 2>&1 && echo enabled; "
         "service docker status >/dev/null 2>&1 && echo active; "
@@ -109,20 +147,46 @@ def engine_probe() -> str:
     )
 
 
+def engine_probe() -> str:
+    """The engine part read on its own: its paths, then engine_state_probe()."""
+    return with_paths(ENGINE_PATHS, engine_state_probe())
+
+
+def _os_release_value(text: str) -> str:
+    """A value of os-release, which may be quoted as in the shell."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return text
+    return words[0] if words else ""
+
+
+def parse_platform(lines: list[str]) -> Platform:
+    """The `os-release` lines' ID, VERSION_ID and VERSION_CODENAME."""
+    release: dict[str, str] = {}
+    for tag, rest, _ in tagged(lines):
+        key, equals, value = rest.partition("=")
+        if tag == "os-release" and equals:
+            release[key.strip()] = _os_release_value(value)
+    if "ID" not in release:
+        return UNKNOWN_PLATFORM
+    return Platform(
+        release["ID"].lower(), release.get("VERSION_ID", "-"), release.get("VERSION_CODENAME", "")
+    )
+
+
 def parse_engine(lines: list[str]) -> DockerEngineState:
-    platform, architecture, memory = UNKNOWN_PLATFORM, "", 0
-    daemon_json: dict | None = None
+    architecture, memory = "", 0
+    daemon_lines: list[str] = []
     packages: dict[str, list[str]] = {}
     flags: set[str] = set()
-    for tag, _, words in tagged(lines):
-        if tag == "os" and len(words) == 3:
-            platform = Platform(words[0].lower(), words[1], "" if words[2] == "-" else words[2])
-        elif tag == "arch" and words:
-            architecture = words[0]
-        elif tag == "mem-kb" and words and words[0].isdigit():
+    for tag, rest, words in tagged(lines):
+        if tag == "mem-kb" and words and words[0].isdigit():
             memory = int(words[0]) * 1024
-        elif tag == "daemon-json" and words:
-            daemon_json = _json_object(words[0])
+        elif tag == "daemon-json":
+            daemon_lines.append(rest)
+        elif tag == "pkg" and len(words) >= 4 and words[0] == "dpkg":
+            architecture = words[3]
         elif tag == "pkg" and len(words) >= 3 and words[2].startswith("ii"):
             packages.setdefault(words[0], []).append(words[1])
         elif tag == "init" and words:
@@ -131,7 +195,7 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
             flags.add(tag)
     unit = parse_unit_states(lines).get(DOCKER_UNIT, UnitState())
     return DockerEngineState(
-        platform,
+        parse_platform(lines),
         architecture,
         packages,
         paths_in(lines),
@@ -140,14 +204,14 @@ def parse_engine(lines: list[str]) -> DockerEngineState:
         active=unit.active or "active" in flags,
         dpkg_interrupted="dpkg-interrupted" in flags,
         memory_bytes=memory,
-        daemon_json=daemon_json,
+        daemon_json=_json_object(daemon_lines) if daemon_lines else None,
         swap=parse_swap(lines),
     )
 
 
-def _json_object(encoded: str) -> dict | None:
+def _json_object(lines: list[str]) -> dict | None:
     try:
-        value = json.loads(base64.b64decode(encoded))
+        value = json.loads("\n".join(lines))
     except ValueError:
         return None
     return value if isinstance(value, dict) else None

@@ -9,7 +9,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.firewall.files import PATHS, SCRIPT, SERVICE, UNIT
-from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import UnitState, parse_unit_states, tagged, unit_states_probe
 
 SERVICE_UNIT = f"{SERVICE}.service"
@@ -27,17 +27,21 @@ class FirewallState:
         return self.paths.get(path, MISSING)
 
 
-def firewall_probe() -> str:
-    """Tagged lines: `path` per file, then `systemd`, `enabled`, `active`, and
-    `rules-in-force` when the whole rule set in force, IPv4 and IPv6, is the one the
-    script would apply now (`prisma-firewall check`)."""
+def firewall_state_probe() -> str:
+    """Tagged lines: `systemd`, `enabled`, `active`, and `rules-in-force` when the whole
+    rule set in force, IPv4 and IPv6, is the one the script would apply now
+    (`prisma-firewall check`); the firewall's paths are probed beside (PATHS)."""
     return (
-        f"{path_probe(PATHS)}; "
         "[ -d /run/systemd/system ] && echo systemd; "
         # systemctl only when the unit is there: spared on a host with the firewall off.
         f"[ -e {UNIT} ] && {unit_states_probe([SERVICE_UNIT])}; "
         f"[ -x {SCRIPT} ] && {SCRIPT} check 2>/dev/null && echo rules-in-force; true"
     )
+
+
+def firewall_probe() -> str:
+    """The firewall part read on its own: its paths, then firewall_state_probe()."""
+    return with_paths(PATHS, firewall_state_probe())
 
 
 def parse_firewall(lines: list[str]) -> FirewallState:

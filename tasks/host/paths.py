@@ -58,6 +58,12 @@ def path_probe(paths: list[str]) -> str:
     )
 
 
+def with_paths(paths: list[str] | tuple[str, ...], probe: str) -> str:
+    """path_probe() of the paths, then the probe: a part's fact read on its own (the
+    whole host's read probes every part's paths at once)."""
+    return f"{path_probe(list(paths))}; {probe}"
+
+
 _DIGEST_LINE = re.compile(r"SHA256 \((?P<path>.*)\) = (?P<digest>\S+)$")
 
 

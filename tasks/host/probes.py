@@ -28,15 +28,19 @@ def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
         yield tag, rest, rest.split()
 
 
-def in_parallel(probes: list[str]) -> str:
-    """Run probes concurrently and print their outputs in order, each after a section line
-    (see sections()): reading a host is mostly waiting on docker, systemd and iptables,
-    which need not wait on each other. Needs bash (process substitution): one `cat` reads
-    every probe's pipe in turn, where temporary files cost a process per probe."""
-    pipes = " ".join(
-        f"<({{ echo {shlex.quote(_SECTION)}; {probe}; }} 2>/dev/null)" for probe in probes
+def in_one_shell(probes: list[str], background: str) -> str:
+    """The probes one after the other, each after a section line (see sections()), and
+    last the background probe's lines: it starts first and runs beside the others, as it
+    waits on dockerd and the server. The others run in this shell itself: they are
+    mostly shell built-ins, and a subshell or a temporary file per probe would cost the
+    host more than running them side by side saves (each process costs it about a
+    millisecond of CPU, on every run of every host). Needs bash (process substitution)."""
+    section = f"echo {shlex.quote(_SECTION)}"
+    in_turn = "; ".join(f"{section}; {probe}" for probe in probes)
+    return (
+        f"exec 3< <({{ {section}; {background}; }} 2>/dev/null); "
+        f"{{ {in_turn}; }} 2>/dev/null; cat <&3"
     )
-    return f"cat {pipes}"
 
 
 def api_place(url: str) -> str:
@@ -82,7 +86,8 @@ def one_line(lines: list[str]) -> str:
 
 
 def sections(lines: list[str], count: int) -> list[list[str]]:
-    """The output of in_parallel() of `count` probes, split back into one list per probe."""
+    """The output of in_one_shell() of `count` probes (the background one last), split
+    back into one list per probe."""
     parts: list[list[str]] = []
     for line in lines:
         if line.strip() == _SECTION:
@@ -93,11 +98,12 @@ def sections(lines: list[str], count: int) -> list[list[str]]:
 
 
 def file_lines_probe(path: str, prefix: str = "") -> str:
-    """Each line of a file (none when it is missing), after prefix: shell built-ins only,
-    where `sed` or `grep` would be a process on every run."""
+    """Each line of a file (none when it is missing), after prefix, a last line without
+    a newline included: shell built-ins only, where `sed` or `grep` would be a process
+    on every run."""
     quoted = shlex.quote(path)
     return (
-        f"[ -f {quoted} ] && while IFS= read -r line; do "
+        f'[ -f {quoted} ] && while IFS= read -r line || [ -n "$line" ]; do '
         f'echo {shlex.quote(prefix)}"$line"; done < {quoted}'
     )
 

@@ -1,25 +1,40 @@
-"""The whole host in one round trip: every part's fact, run side by side."""
+"""The whole host in one round trip: every part's fact in one shell, the paths of all
+of them read at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from pyinfra import host
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.backups.facts import OffsiteBackups, OffsiteBackupsState
-from tasks.engine.facts import DockerEngine, DockerEngineState
+from tasks.backups.facts import (
+    BACKUP_PATHS,
+    OffsiteBackups,
+    OffsiteBackupsState,
+    offsite_backups_state_probe,
+)
+from tasks.engine.config_files import ENGINE_PATHS
+from tasks.engine.facts import DockerEngine, DockerEngineState, engine_state_probe
 from tasks.engine.packages import check_supported
-from tasks.firewall.facts import Firewall, FirewallState
-from tasks.host.probes import in_parallel, parse_http_status, sections
+from tasks.firewall.facts import Firewall, FirewallState, firewall_state_probe
+from tasks.firewall.files import PATHS as FIREWALL_PATHS
+from tasks.host.paths import path_probe
+from tasks.host.probes import in_one_shell, parse_http_status, sections
 from tasks.proxy.config import HttpsCheck
-from tasks.proxy.facts import Proxy, ProxyState
+from tasks.proxy.facts import Proxy, ProxyState, proxy_paths, proxy_state_probe
 from tasks.settings import Settings
-from tasks.stack.facts import ComposeProject, StackFiles, StackState
+from tasks.stack.facts import (
+    ComposeProject,
+    StackFiles,
+    StackState,
+    compose_project_probe,
+    stack_file_paths,
+    stack_files_state_probe,
+)
 from tasks.stack.layout import StackPaths
-from tasks.volume.facts import DataVolume, DataVolumeState
+from tasks.volume.facts import DataVolume, DataVolumeState, data_volume_probe
 
 
 @dataclass(frozen=True)
@@ -43,34 +58,58 @@ class PartArguments:
     schedules: tuple[str, ...] = ()  # off-site backups' calendars to check, when on
 
 
-def _part_facts(paths: StackPaths, parts: PartArguments) -> list[tuple[FactBase, dict[str, Any]]]:
-    """Each part's fact with its arguments, in the order WholeHost prints them."""
+@dataclass(frozen=True)
+class _Part:
+    """A part's probe without its paths (read by one path probe for all parts)."""
+
+    paths: tuple[str, ...]
+    probe: str
+
+
+def _parts(paths: StackPaths, parts: PartArguments) -> list[_Part]:
+    """The parts read in turn, in the order WholeHost prints them (see _PARSERS)."""
     https = parts.https or HttpsCheck("", "", "", "", 0, "", "", paths)
-    proxy = {"domain": https.domain, "url": https.url, "ca_file": https.ca_file}
-    volume = {"device": parts.device, "mount": parts.mount, "data_dir": paths.data_dir}
     return [
-        (DockerEngine(), {}),
-        (Firewall(), {}),
-        (StackFiles(), {"paths": paths}),
-        # GET /status in the same curl as Docker's answers: one process less.
-        (ComposeProject(), {"paths": paths, "status_url": parts.url}),
-        (Proxy(), {"paths": paths, **proxy}),
-        (DataVolume(), volume),
-        (OffsiteBackups(), {"schedules": parts.schedules}),
+        _Part(tuple(ENGINE_PATHS), engine_state_probe()),
+        _Part(tuple(FIREWALL_PATHS), firewall_state_probe()),
+        _Part(tuple(stack_file_paths(paths)), stack_files_state_probe(paths)),
+        _Part(
+            tuple(proxy_paths(paths)),
+            proxy_state_probe(paths, https.domain, https.url, https.ca_file),
+        ),
+        _Part((), data_volume_probe(parts.device, parts.mount, paths.data_dir)),
+        _Part(BACKUP_PATHS, offsite_backups_state_probe(parts.schedules)),
     ]
+
+
+# How each part of _parts() is read back, in its order; the Compose project (with GET
+# /status) comes last, from the background.
+_PARSERS: tuple[FactBase, ...] = (
+    DockerEngine(),
+    Firewall(),
+    StackFiles(),
+    Proxy(),
+    DataVolume(),
+    OffsiteBackups(),
+)
 
 
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
     stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
-    and off-site backups."""
+    and off-site backups. One `stat` and one `sha256sum` read every part's paths; the
+    Compose project's curl runs beside the rest."""
 
-    shell_executable = "bash"  # in_parallel() needs it; Debian and Ubuntu always have it
+    shell_executable = "bash"  # in_one_shell() needs it; Debian and Ubuntu always have it
 
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
-        facts = _part_facts(paths, parts)
-        return in_parallel([fact.command(**arguments) for fact, arguments in facts])
+        in_turn = _parts(paths, parts)
+        every_path = [path for part in in_turn for path in part.paths]
+        return in_one_shell(
+            [path_probe(every_path), *(part.probe for part in in_turn)],
+            compose_project_probe(paths, parts.url),
+        )
 
     @override
     @staticmethod
@@ -79,12 +118,13 @@ class WholeHost(FactBase[WholeHostState]):
 
     @override
     def process(self, output) -> WholeHostState:
-        facts = [fact for fact, _ in _part_facts(StackPaths("", ""), PartArguments())]
-        parts = sections(output, len(facts))
-        engine, firewall, files, project, proxy, volume, backups = (
-            fact.process(lines) for fact, lines in zip(facts, parts, strict=True)
+        every_path, *in_turn, background = sections(output, len(_PARSERS) + 2)
+        # Each part's parser finds its own paths among all of them.
+        engine, firewall, files, proxy, volume, backups = (
+            fact.process(every_path + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
         )
-        stack = StackState(files, project, parse_http_status(parts[3]))
+        project = ComposeProject().process(background)
+        stack = StackState(files, project, parse_http_status(background))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 

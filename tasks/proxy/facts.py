@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pyinfra.api import FactBase
 from typing_extensions import override
 
-from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import file_lines_probe, tagged
 from tasks.proxy import commands
 from tasks.stack.layout import StackPaths
@@ -43,13 +43,14 @@ class ProxyState:
         return max(self.certificates, key=lambda c: c.not_after, default=None)
 
 
-def proxy_probe(paths: StackPaths, domain: str, url: str, ca_file: str) -> str:
-    """Tagged lines: `path`, `applied`; with a domain also `resolves`, `address`,
-    `certificate` and `https` (see commands)."""
-    probe = (
-        path_probe([paths.proxy_dir, paths.proxy_config_file, paths.acme_ca_root_file])
-        + f"; {file_lines_probe(paths.proxy_applied_file, 'applied ')}"
-    )
+def proxy_paths(paths: StackPaths) -> list[str]:
+    return [paths.proxy_dir, paths.proxy_config_file, paths.acme_ca_root_file]
+
+
+def proxy_state_probe(paths: StackPaths, domain: str, url: str, ca_file: str) -> str:
+    """Tagged lines: `applied`; with a domain also `resolves`, `address`, `certificate`
+    and `https` (see commands); the proxy's paths are probed beside (proxy_paths())."""
+    probe = file_lines_probe(paths.proxy_applied_file, "applied ")
     if domain:
         probe += "; " + "; ".join(
             [
@@ -60,6 +61,11 @@ def proxy_probe(paths: StackPaths, domain: str, url: str, ca_file: str) -> str:
             ]
         )
     return probe + "; true"
+
+
+def proxy_probe(paths: StackPaths, domain: str, url: str, ca_file: str) -> str:
+    """The proxy part read on its own: its paths, then proxy_state_probe()."""
+    return with_paths(proxy_paths(paths), proxy_state_probe(paths, domain, url, ca_file))
 
 
 def _address(text: str) -> str:

@@ -69,6 +69,28 @@ def compose_up(paths: StackPaths) -> str:
     )
 
 
+def recorded_hashes(paths: StackPaths) -> str:
+    """Shell: the record's `hash` lines, and recorded=1, while each of its two `recorded`
+    lines (what sha256sum printed for the files after compose_up()'s last success) is
+    one sha256sum prints for them now. One process: the digest of both files together,
+    which the record also keeps, took three (a subshell, cat and sha256sum)."""
+    record = shlex.quote(paths.hashes_file)
+    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
+    # 64 hex digits, two spaces and a path, as sha256sum prints a file's line.
+    summed = '"recorded "' + "?" * 64 + '"  "?*'
+    return (
+        f"recorded=; if [ -f {record} ]; then "
+        f"sums=$(sha256sum -- {files} 2>/dev/null); same=0; other=; "
+        f"while IFS= read -r line; do case $line in {summed}) "
+        'case $sums in *"${line#recorded }"*) same=$((same + 1));; *) other=1;; esac;; '
+        '"recorded "*) other=1;; '
+        f"esac; done < {record}; "
+        '[ "$same" = 2 ] && [ -z "$other" ] && recorded=1 && '
+        "while IFS= read -r line; do case $line in "
+        f'"hash "*) echo "$line";; esac; done < {record}; fi'
+    )
+
+
 def compose_logs(paths: StackPaths, tail: int) -> str:
     """The last `tail` lines of both services (for an error message)."""
     return compose(paths, f"logs --no-color --timestamps --tail {int(tail)}", *SERVICES)

@@ -18,7 +18,7 @@ from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.host.facts import ShellCondition, yes_or_no
-from tasks.host.paths import MISSING, PathState, path_probe, paths_in
+from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import (
     ANSWERED_WRITE_OUT,
     DOCKER_API,
@@ -29,7 +29,7 @@ from tasks.host.probes import (
     http_status_curl,
     tagged,
 )
-from tasks.stack.commands import containers_url, desired_hashes, files_digest
+from tasks.stack.commands import containers_url, desired_hashes, recorded_hashes
 from tasks.stack.layout import StackPaths
 
 # --- StackFiles -----------------------------------------------------------------------
@@ -70,13 +70,16 @@ def _entries_probe(directory: str) -> str:
     )
 
 
-def stack_files_probe(paths: StackPaths) -> str:
-    """Tagged lines: `path` per file, `entry` per name in the directory, `recorded`,
-    `db-fingerprint` (present) and `volume` (Docker lists it, or its directory exists:
-    known even while Docker does not answer)."""
+def stack_file_paths(paths: StackPaths) -> list[str]:
+    return [paths.directory, paths.compose_file, paths.env_file]
+
+
+def stack_files_state_probe(paths: StackPaths) -> str:
+    """Tagged lines: `entry` per name in the directory, `recorded`, `db-fingerprint`
+    (present) and `volume` (Docker lists it, or its directory exists: known even while
+    Docker does not answer); the files are probed beside (stack_file_paths())."""
     return (
-        path_probe([paths.directory, paths.compose_file, paths.env_file])
-        + f"; {_entries_probe(paths.directory)}"
+        _entries_probe(paths.directory)
         # The whole record: its `recorded` lines are the ones parsed here.
         + f"; {file_lines_probe(paths.hashes_file)}"
         + f"; [ -f {shlex.quote(paths.fingerprint_file)} ] && echo db-fingerprint"
@@ -84,6 +87,12 @@ def stack_files_probe(paths: StackPaths) -> str:
         f"[ \"$({DOCKER_API} --output /dev/null --write-out '%{{http_code}}' "
         f'http://localhost/volumes/{paths.db_volume})" = 200 ]; }} && echo volume; true'
     )
+
+
+def stack_files_probe(paths: StackPaths) -> str:
+    """The stack's files read on their own: `path` per file, then
+    stack_files_state_probe()."""
+    return with_paths(stack_file_paths(paths), stack_files_state_probe(paths))
 
 
 def parse_stack_files(lines: list[str]) -> StackFilesState:
@@ -181,17 +190,12 @@ def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
     status_url answers, when given), each answer followed by `answered <url>` (see
     api_answers()); then `hash <service> <hash>` lines: from the record of the last
     converge while the files are unchanged, else from `compose config`."""
-    record = shlex.quote(paths.hashes_file)
     status = f" --next {http_status_curl(status_url)}" if status_url else ""
     return (
         # One curl for every read: its start costs more than the answers.
         f"{DOCKER_API} {ANSWERED_WRITE_OUT} {shlex.quote(containers_url(paths.project))} "
         f"http://localhost/images/json{status}; "
-        # The record's hashes while its first line names the files' digest; read with
-        # built-ins (`head` and `tail` are two processes on every run).
-        f"recorded=; if [ -f {record} ]; then {files_digest(paths)}; "
-        f'{{ IFS= read -r line && [ "$line" = "files $digest" ] && recorded=1 && '
-        f'while IFS= read -r line; do echo "$line"; done; }} < {record}; fi; '
+        f"{recorded_hashes(paths)}; "
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
         f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
     )

@@ -256,12 +256,14 @@ def test_the_kept_cluster_key_signs_tokens_the_server_accepts(stack):
 
 
 def test_a_host_of_another_architecture_is_refused_before_it_changes(stack):
-    """dpkg answers arm64, as on an arm64 droplet: mysql:5.7 and prisma:1.0 have no such
-    image (the deploy names them, so the test asks for the default image names)."""
+    """dpkg answers arm64, as on an arm64 droplet (its own package's architecture is the
+    host's): mysql:5.7 and prisma:1.0 have no such image (the deploy names them, so the
+    test asks for the default image names)."""
+    query = "/usr/bin/dpkg-query"
     stack.host.exec(
-        "mv /usr/bin/dpkg /usr/bin/dpkg.real && printf '%s\\n' '#!/bin/sh' "
-        "'[ \"$1\" = --print-architecture ] && echo arm64 && exit 0' "
-        "'exec /usr/bin/dpkg.real \"$@\"' > /usr/bin/dpkg && chmod 755 /usr/bin/dpkg"
+        f"mv {query} {query}.real && printf '%s\\n' '#!/bin/sh' "
+        f'\'{query}.real "$@" | sed "s/^\\(pkg dpkg .*\\) amd64$/\\1 arm64/"\' '
+        f"> {query} && chmod 755 {query}"
     )
     try:
         env_before = stack.host.exec("sha256sum /opt/prisma/.env").stdout
@@ -271,7 +273,7 @@ def test_a_host_of_another_architecture_is_refused_before_it_changes(stack):
         assert "this host is arm64" in refused.output
         assert stack.host.exec("sha256sum /opt/prisma/.env").stdout == env_before
     finally:
-        stack.host.exec("mv /usr/bin/dpkg.real /usr/bin/dpkg")
+        stack.host.exec(f"mv {query}.real {query}")
 
 
 def mebibytes(size: str) -> float:

@@ -250,10 +250,14 @@ def test_each_difference_sends_the_engine_down_the_full_path():
 def test_engine_fact_output_is_parsed():
     state = parse_engine(
         [
-            "os debian 13 trixie",
-            "arch amd64",
-            "pkg docker.io 26.1.5+dfsg1-9 ii ",
-            "pkg docker-ce 5:27 rc ",
+            'os-release PRETTY_NAME="Debian GNU/Linux 13 (trixie)"',
+            'os-release VERSION_ID="13"',
+            "os-release VERSION_CODENAME=trixie",
+            "os-release ID=debian",
+            "pkg dpkg 1.22.21 ii  arm64",
+            "pkg docker.io 26.1.5+dfsg1-9 ii  amd64",
+            "pkg docker-ce 5:27 rc  amd64",
+            "pkg docker-ce-cli  un  ",
             *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
             *path_lines("/etc/apt/keyrings/docker.asc"),
             "init systemd",
@@ -263,6 +267,7 @@ def test_engine_fact_output_is_parsed():
         ]
     )
     assert state.platform == Platform("debian", "13", "trixie")
+    assert state.architecture == "arm64"  # dpkg's own: the host's
     assert state.packages == {"docker.io": ["26.1.5+dfsg1-9"]}
     assert state.path(DAEMON_JSON) == PathState("file", 644, "root", "root", "abc")
     assert not state.path("/etc/apt/keyrings/docker.asc").exists
@@ -322,12 +327,24 @@ def test_a_change_docker_can_reload_is_reloaded_and_any_other_restarts():
 
 
 def test_the_daemon_json_in_force_is_read_with_the_engine():
-    import base64
-
-    encoded = base64.b64encode(b'{"live-restore": true}').decode()
-    assert parse_engine([f"daemon-json {encoded}"]).daemon_json == {"live-restore": True}
-    assert parse_engine(["daemon-json bm90IGpzb24="]).daemon_json is None  # "not json"
+    lines = ["daemon-json {", 'daemon-json   "live-restore": true', "daemon-json }"]
+    assert parse_engine(lines).daemon_json == {"live-restore": True}
+    assert parse_engine(["daemon-json not json"]).daemon_json is None
+    assert parse_engine(["daemon-json [1]"]).daemon_json is None  # not an object
     assert parse_engine([]).daemon_json is None
+
+
+def test_the_os_release_is_read_as_the_shell_would():
+    from tasks.engine.facts import parse_platform
+    from tasks.engine.packages import UNKNOWN_PLATFORM
+
+    ubuntu = ["os-release ID=ubuntu", 'os-release VERSION_ID="24.04"']
+    assert parse_platform([*ubuntu, "os-release VERSION_CODENAME='noble'"]) == (
+        Platform("ubuntu", "24.04", "noble")
+    )
+    assert parse_platform(["os-release ID=Debian"]) == Platform("debian", "-", "")  # sid
+    assert parse_platform(['os-release ID="unclosed']) == Platform('"unclosed', "-", "")
+    assert parse_platform([]) == UNKNOWN_PLATFORM  # no os-release
 
 
 def test_packages_not_installed_are_not_removed():

@@ -17,15 +17,39 @@ IN_USE = SwapState(total_bytes=GIB - 4096, file_bytes=GIB - 4096, file_exists=Tr
 
 
 def test_the_probe_reads_meminfo_proc_swaps_and_fstab():
-    """Run on this machine: one awk reads all three files."""
+    """Run on this machine, under sh and bash: shell built-ins read all three files."""
     import subprocess
 
     probe = swap_probe()
-    assert probe.count("awk ") == 1 and "grep" not in probe
+    assert "awk " not in probe and "grep" not in probe
     lines = subprocess.run(["sh", "-c", probe], capture_output=True, text=True).stdout
+    assert subprocess.run(["bash", "-c", probe], capture_output=True, text=True).stdout == lines
     meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
     assert f"mem-kb {meminfo['MemTotal'].split()[0]}" in lines.splitlines()
     assert parse_swap(lines.splitlines()).total_bytes == int(meminfo["SwapTotal"].split()[0]) * 1024
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_the_probe_finds_the_swap_file_in_use_and_in_fstab(tmp_path, shell):
+    import subprocess
+
+    meminfo, swaps, fstab = tmp_path / "meminfo", tmp_path / "swaps", tmp_path / "fstab"
+    meminfo.write_text("MemTotal:        1000000 kB\nSwapTotal:       1048572 kB\n")
+    swaps.write_text(
+        "Filename\tType\tSize\tUsed\tPriority\n"
+        f"{SWAP_FILE}                     file\t\t1048572\t\t0\t\t-2\n"
+    )
+    fstab.write_text(f"# comment\n{SWAP_FILE} none swap sw 0 0\n")
+    probe = swap_probe(str(meminfo), str(swaps), str(fstab))
+    lines = subprocess.run([shell, "-c", probe], capture_output=True, text=True).stdout
+    assert parse_swap(lines.splitlines()) == SwapState(
+        1048572 * 1024, 1048572 * 1024, Path(SWAP_FILE).exists(), True
+    )
+    fstab.unlink()
+    swaps.write_text("Filename\tType\tSize\tUsed\tPriority\n/dev/vdb partition 5 0 -2\n")
+    lines = subprocess.run([shell, "-c", probe], capture_output=True, text=True).stdout
+    assert parse_swap(lines.splitlines()).file_bytes == 0
+    assert not parse_swap(lines.splitlines()).in_fstab
 
 
 def test_the_parser_reads_sizes_in_kilobytes_and_flags():

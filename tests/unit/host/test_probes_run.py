@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,7 +19,7 @@ from tasks.host.paths import PathState, path_probe, paths_in
 from tasks.host.probes import (
     file_lines_probe,
     http_status_probe,
-    in_parallel,
+    in_one_shell,
     parse_http_status,
     sections,
 )
@@ -92,10 +93,15 @@ def test_no_process_runs_when_no_path_exists(tmp_path, shell):
     assert not trace.exists()
 
 
-def test_probes_run_side_by_side_and_come_back_in_order():
-    probes = ["sleep 0.3; echo first", "echo second; echo oops >&2", "true", "echo fourth"]
-    lines = run(in_parallel(probes), "bash")
-    assert sections(lines, 4) == [["first"], ["second"], [], ["fourth"]]
+def test_probes_come_back_in_order_the_background_one_last_and_beside_the_others(tmp_path):
+    started = shlex.quote(str(tmp_path / "background started"))
+    # The background probe starts first; the second probe waits until it has (at most
+    # 10 s): it would never see it if the probes ran one after the other.
+    background = f"touch {started}; echo background"
+    waits = f"i=0; while [ ! -e {started} ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"
+    probes = ["echo first", f"{waits}; [ -e {started} ] && echo saw it; echo oops >&2", "true"]
+    lines = run(in_one_shell(probes, background), "bash")
+    assert sections(lines, 4) == [["first"], ["saw it"], [], ["background"]]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -106,6 +112,11 @@ def test_a_files_lines_are_printed_after_a_prefix(tmp_path, shell):
     assert run(file_lines_probe(str(record), "applied "), shell) == [
         "applied abc def",
         "applied   spaced",
+    ]
+    record.write_text("first\nno newline at the end")
+    assert run(file_lines_probe(str(record), "applied "), shell) == [
+        "applied first",
+        "applied no newline at the end",
     ]
 
 
@@ -153,6 +164,17 @@ def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_pat
     )
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-compose"}  # from the record
+    record = Path(paths.hashes_file).read_text()
+    for tampered in (
+        record.replace("recorded ", "recorded 0", 1),  # a digest that is not the file's
+        record + f"recorded {'0' * 64}  /elsewhere\n",  # a third file
+        "\n".join(line for line in record.splitlines() if "/.env" not in line) + "\n",
+        record.replace("  ", " "),  # not sha256sum's line
+    ):
+        Path(paths.hashes_file).write_text(tampered)
+        read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
+        assert read.desired_hashes == {"prisma-db": "h-new"}, tampered  # Compose asked
+    Path(paths.hashes_file).write_text(record)
     Path(paths.env_file).write_text("A=2\n")
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-new"}  # the files changed: Compose asked
@@ -196,3 +218,70 @@ def test_the_status_is_asked_in_the_same_curl_as_dockers_answers(tmp_path):
     assert parse_compose_project(lines).desired_hashes == {}  # no files, no record
     down = compose_project_probe(paths, status_url="http://127.0.0.1:9/status")
     assert parse_http_status(run(down, "sh")) == ""
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_systemd_is_asked_about_docker_only_when_files_do_not_prove_it_running(tmp_path, shell):
+    from tasks.engine.facts import docker_unit_probe
+    from tasks.host.probes import UnitState, parse_unit_states
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    systemctl = bin_dir / "systemctl"
+    systemctl.write_text(
+        "#!/bin/sh\necho Id=docker.service; echo ActiveState=inactive; "
+        "echo UnitFileState=disabled\n"
+    )
+    systemctl.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    unit, wanted, mask = tmp_path / "docker.service", tmp_path / "wanted", tmp_path / "mask"
+    unit.write_text("[Unit]\n")
+    wanted.symlink_to(unit)
+    pid_file, proc = tmp_path / "docker.pid", tmp_path / "proc"
+    pid_file.write_text("4242")  # dockerd writes it without a newline
+    (proc / "4242").mkdir(parents=True)
+    comm, cgroup = proc / "4242" / "comm", proc / "4242" / "cgroup"
+    comm.write_text("dockerd\n")
+    cgroup.write_text("1:name=systemd:/docker/abc/system.slice/docker.service\n")
+    probe = docker_unit_probe(str(wanted), (str(mask),), str(pid_file), str(proc))
+
+    def docker_unit() -> UnitState:
+        return parse_unit_states(run(probe, shell, env))["docker.service"]
+
+    assert docker_unit() == UnitState(enabled=True, active=True)  # systemctl not asked
+    asked = UnitState(enabled=False, active=False)  # what the fake systemctl answers
+    for break_it, mend in (
+        (lambda: mask.symlink_to("/dev/null"), mask.unlink),
+        (wanted.unlink, lambda: wanted.symlink_to(unit)),
+        (unit.unlink, lambda: unit.write_text("")),  # a dangling link
+        (pid_file.unlink, lambda: pid_file.write_text("4242")),
+        (lambda: pid_file.write_text(""), lambda: pid_file.write_text("4242")),
+        (lambda: pid_file.write_text("4343"), lambda: pid_file.write_text("4242")),  # gone
+        (lambda: comm.write_text("sleep\n"), lambda: comm.write_text("dockerd\n")),
+        (
+            lambda: cgroup.write_text("0::/user.slice\n"),
+            lambda: cgroup.write_text("0::/x/docker.service\n"),
+        ),
+    ):
+        break_it()
+        assert docker_unit() == asked
+        mend()
+        assert docker_unit() == UnitState(enabled=True, active=True)
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_the_whole_read_runs_under_bash_and_comes_back_per_part(tmp_path):
+    from tasks.plan.read import PartArguments, WholeHost
+
+    paths = StackPaths(str(tmp_path / "stack"), "prisma-unit")
+    (tmp_path / "stack").mkdir()
+    Path(paths.env_file).write_text("A=1\n")
+    fact = WholeHost()
+    command = fact.command(paths=paths, parts=PartArguments(url="http://127.0.0.1:9/status"))
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stderr == ""
+    found = fact.process(done.stdout.splitlines())
+    assert found.engine.platform.distro and found.engine.architecture and found.engine.memory_bytes
+    assert found.stack.files.path(paths.env_file).has_content("A=1\n")
+    assert found.stack.files.entries == {".env"}
+    assert found.stack.status_body == ""  # nothing answers there

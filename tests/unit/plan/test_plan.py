@@ -38,19 +38,35 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    assert command.startswith("cat <(") and command.count(" 2>/dev/null) ") == 6
+    # Every part's paths in one stat and one sha256sum; the Compose project's curl (with
+    # GET /status) in the background, the only process substitution.
+    assert command.count("stat -c") == 1 and command.count("sha256sum --tag") == 1
+    for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
+        assert f" {path} " in command.split("stat -c")[0]
+    assert command.startswith("exec 3< <(") and command.count("<(") == 1
+    assert command.endswith("cat <&3")
     assert fact.shell_executable == "bash"  # process substitution
     found = fact.process(
         [
             "--- probe",
-            "os debian 13 trixie",
             *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
-            "--- probe",
             *path_lines("/usr/local/sbin/prisma-firewall"),
+            *path_lines("/opt/prisma", "directory", 700),
+            *path_lines("/opt/prisma/proxy", "directory", 755),
+            "--- probe",
+            "os-release ID=debian",
+            "os-release VERSION_ID=13",
+            "os-release VERSION_CODENAME=trixie",
+            "--- probe",
             "systemd",
             "--- probe",
-            *path_lines("/opt/prisma", "directory", 700),
             "volume",
+            "--- probe",
+            "resolves 203.0.113.7",
+            "--- probe",
+            "--- probe",
+            "restic 0.18.0-1 ii",
+            "repository s3:http://127.0.0.1:9000/b/h",
             "--- probe",
             "[]",
             "answered http://localhost/containers/json?all=1",
@@ -59,20 +75,14 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "OK",
             "answered status",
             "hash prisma-db h1",
-            "--- probe",
-            *path_lines("/opt/prisma/proxy", "directory", 755),
-            "resolves 203.0.113.7",
-            "--- probe",
-            "--- probe",
-            "restic 0.18.0-1 ii",
-            "repository s3:http://127.0.0.1:9000/b/h",
         ]
     )
     assert found.proxy.resolved == ("203.0.113.7",)
+    # Each part finds the paths it reads among all of them.
     assert found.proxy.path("/opt/prisma/proxy").exists
-    assert not found.stack.files.path("/opt/prisma/proxy").exists
+    assert found.engine.path("/etc/docker/daemon.json").sha256 == "abc"
+    assert not found.firewall.path("/usr/local/sbin/prisma-firewall").exists
     assert found.engine.platform == Platform("debian", "13", "trixie")
-    assert "/opt/prisma" not in found.engine.paths  # each part sees only its own lines
     assert found.firewall.systemd and not found.engine.systemd
     assert found.stack.files.volume and found.stack.files.path("/opt/prisma").exists
     assert found.stack.project.desired_hashes == {"prisma-db": "h1"}
