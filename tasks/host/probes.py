@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # The Docker API read with curl on its socket: a tenth of the time of `docker` commands.
-DOCKER_API = "curl --silent --max-time 10 --unix-socket /var/run/docker.sock"
+DOCKER_SOCKET = "--unix-socket /var/run/docker.sock"
+DOCKER_API = f"curl --silent --max-time 10 {DOCKER_SOCKET}"
 # curl prints, after each answer of several URLs in one run, `answered <url>` (see
 # api_answers()): one curl costs the host about 10 ms of CPU however many URLs it asks.
 ANSWERED = "answered"

@@ -25,36 +25,69 @@ def test_logs_command_follows_the_settings():
         {"logs_service": "prisma-db", "logs_lines": 5, "logs_since": "10m", "logs_follow": True},
     )
     command = logs_command(PATHS, settings)
-    assert 'docker logs --timestamps --tail 5 --since 10m --follow "$name"' in command
+    assert "/logs?stdout=1&stderr=1&timestamps=1&tail=5&since=$since&follow=1" in command
+    assert "since=$(( $(date +%s) - 600 ))" in command
     assert "%3Dprisma-db%22" in command and "prisma-database" not in command
     both = logs_command(PATHS, load_settings("h", {}))
-    assert 'docker logs --timestamps --tail 100 "$name"' in both
+    assert '/logs?stdout=1&stderr=1&timestamps=1&tail=100"' in both
     assert "%3Dprisma-db%22" in both and "%3Dprisma-database%22" in both
-    assert "--follow" not in both and "--since" not in both
+    assert "follow" not in both and "since" not in both
+    assert "docker logs" not in both and both.count("curl ") == 2  # the list, the logs
+    stamp = logs_command(PATHS, load_settings("h", {"logs_since": "2026-11-28T10:00:00"}))
+    assert "since=$(date -d 2026-11-28T10:00:00 +%s) || exit 1" in stamp
 
 
-# Stand-ins for the host's curl and docker: curl answers each service's container list
-# (prisma-db named in the compose file, prisma-database named by Compose), docker logs
-# prints two lines of the container named, and fails for $FAIL.
-FAKE_CURL = """#!/bin/sh
-for argument; do case $argument in
-*prisma-db%22*) printf '[{"Id":"1","Names":["/prisma-db"],"State":"running"}]\\n';;
-*prisma-database%22*) printf '[{"Id":"2","Names":["/prisma-prisma-database-1"]}]\\n';;
-esac; done
-"""
-FAKE_DOCKER = """#!/bin/sh
-for name; do :; done
-[ "$name" = "$FAIL" ] && { echo "Error response from daemon: no such container" >&2; exit 1; }
-echo "2026-11-29T10:00:00.000000001Z first of $name"
-echo "2026-11-29T10:00:00.000000002Z second of $name"
+# Stand-in for the host's curl: it answers each service's container list (prisma-db
+# named in the compose file, prisma-database named by Compose) and, for each logs URL,
+# Docker's framed stream of two lines of the container named (the first on stderr, the
+# second cut in two frames), or its error for $FAIL; then what --write-out asks. With
+# follow=1 it waits (up to 5 s) until every container's log is being read: read one
+# after the other, the first would wait in vain and fail.
+FAKE_CURL = """#!/usr/bin/env python3
+import os, re, struct, sys, time
+
+def frame(stream, data):
+    sys.stdout.buffer.write(struct.pack(">BxxxI", stream, len(data)) + data)
+
+for argument in sys.argv[1:]:
+    if "prisma-db%22" in argument:
+        print('[{"Id":"1","Names":["/prisma-db"],"State":"running"}]')
+    elif "prisma-database%22" in argument:
+        print('[{"Id":"2","Names":["/prisma-prisma-database-1"]}]')
+    elif "/logs?" in argument:
+        name = re.search(r"containers/([^/]+)/logs", argument).group(1)
+        if "follow=1" in argument:
+            following = os.environ["FOLLOWING"]
+            with open(following, "a") as record:
+                record.write(name + "\\n")
+            for _ in range(50):
+                if len(open(following).read().split()) >= 2:
+                    break
+                time.sleep(0.1)
+            else:
+                sys.exit(1)
+        if name == os.environ.get("FAIL"):
+            sys.stdout.buffer.write(b'{"message":"No such container: ' + name.encode() + b'"}')
+            status = 404
+        else:
+            frame(2, f"2026-11-29T10:00:00.000000001Z first of {name}\\n".encode())
+            frame(1, b"2026-11-29T10:00:00.000000002Z second")
+            frame(1, f" of {name}\\n".encode())
+            status = 200
+        sys.stdout.buffer.write(f"\\nanswered {status}\\n".encode())
+        sys.stdout.flush()
 """
 
 
 def _run_on_fake_host(tmp_path: Path, command: str, fail: str = "") -> tuple[int, str]:
-    for name, script in (("curl", FAKE_CURL), ("docker", FAKE_DOCKER)):
-        (tmp_path / name).write_text(script)
-        (tmp_path / name).chmod(0o755)
-    environment = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "FAIL": fail}
+    (tmp_path / "curl").write_text(FAKE_CURL)
+    (tmp_path / "curl").chmod(0o755)
+    environment = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "FAIL": fail,
+        "FOLLOWING": str(tmp_path / "following"),
+    }
     result = subprocess.run(
         ["sh", "-c", command], env=environment, capture_output=True, text=True, timeout=30
     )
@@ -66,7 +99,8 @@ def test_logs_lines_are_prefixed_as_compose_prefixes_them(tmp_path, follow):
     command = logs_command(PATHS, load_settings("h", {"logs_follow": follow}))
     status, output = _run_on_fake_host(tmp_path, command)
     assert status == 0, output
-    # Compose pads every name to the longest shown name plus one, then " | ".
+    # Compose pads every name to the longest shown name plus one, then " | "; the
+    # frames' headers are gone and a line cut in two frames is one line.
     assert sorted(output.splitlines()) == [
         "prisma-database-1  | 2026-11-29T10:00:00.000000001Z first of prisma-prisma-database-1",
         "prisma-database-1  | 2026-11-29T10:00:00.000000002Z second of prisma-prisma-database-1",
@@ -78,11 +112,14 @@ def test_logs_lines_are_prefixed_as_compose_prefixes_them(tmp_path, follow):
     assert status == 0 and output.splitlines()[0].startswith("prisma-db  | 2026-"), output
 
 
-def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp_path):
-    command = logs_command(PATHS, load_settings("h", {}))
+@pytest.mark.parametrize("follow", [False, True])
+def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp_path, follow):
+    command = logs_command(PATHS, load_settings("h", {"logs_follow": follow}))
     status, output = _run_on_fake_host(tmp_path, command, fail="prisma-db")
     assert status != 0
-    assert "prisma-db          | Error response from daemon: no such container" in output
+    assert "prisma-db          | Error response from daemon: No such container: prisma-db" in (
+        output
+    )
     assert "prisma-database-1  | 2026-11-29T10:00:00.000000001Z first" in output
     (tmp_path / "curl").write_text("#!/bin/sh\necho 'curl: (7) Failed to connect' >&2; exit 7\n")
     no_docker = subprocess.run(
@@ -92,6 +129,30 @@ def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp
         text=True,
     )
     assert no_docker.returncode != 0 and "Failed to connect" in no_docker.stderr
+
+
+def test_a_log_read_that_ends_early_fails():
+    """The demultiplexer fails when curl gave it fewer answers than containers (curl
+    could not connect, or was killed)."""
+    from tasks.reports.commands import DEMUX_LOGS
+
+    frame = b"\x01\x00\x00\x00\x00\x00\x00\x03ok\n"
+    done = subprocess.run(
+        ["perl", "-e", DEMUX_LOGS, "4", "a", "b"],
+        input=frame + b"\nanswered 200\n" + frame,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.decode().splitlines() == ["a    | ok", "b    | ok"]
+    complete = b"\nanswered 200\n"
+    done = subprocess.run(
+        ["perl", "-e", DEMUX_LOGS, "4", "a", "b"],
+        input=frame + complete + frame + complete,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0
 
 
 def _answered(path: str) -> str:
@@ -213,33 +274,3 @@ def test_the_stack_deployed_check_starts_no_process(tmp_path):
     assert found() is False
     (tmp_path / ".env").write_text("")
     assert found() is True
-
-
-def test_following_reads_every_container_at_once(tmp_path):
-    # Each stand-in `docker logs --follow` waits (up to 5 s) until every container's is
-    # running: read one after the other, the first would wait in vain and fail.
-    (tmp_path / "docker").write_text(
-        f"""#!/bin/sh
-for name; do :; done
-echo "$name" >> {tmp_path}/following
-for i in $(seq 50); do [ "$(wc -l < {tmp_path}/following)" -ge 2 ] && break; sleep 0.1; done
-[ "$(wc -l < {tmp_path}/following)" -ge 2 ] || exit 1
-echo "2026-11-29T10:00:00.000000001Z followed $name"
-"""
-    )
-    (tmp_path / "docker").chmod(0o755)
-    (tmp_path / "curl").write_text(FAKE_CURL)
-    (tmp_path / "curl").chmod(0o755)
-    command = logs_command(PATHS, load_settings("h", {"logs_follow": True}))
-    result = subprocess.run(
-        ["sh", "-c", command],
-        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert sorted(result.stdout.splitlines()) == [
-        "prisma-database-1  | 2026-11-29T10:00:00.000000001Z followed prisma-prisma-database-1",
-        "prisma-db          | 2026-11-29T10:00:00.000000001Z followed prisma-db",
-    ]
