@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
-from tasks.project import FILES_DIR
+from tasks.project import project_file_text
 from tasks.secrets.offsite import BackupSecrets
 from tasks.settings import Settings
 from tasks.stack.layout import DB_CONTAINER
@@ -142,7 +142,7 @@ def wanted_files(settings: Settings, secrets: BackupSecrets) -> dict[str, Wanted
     """Path -> content and mode of every file of configured off-site backups."""
     with_keys = secrets.s3_access_key_id is not None and secrets.s3_secret_access_key is not None
     wanted = {
-        SCRIPT: WantedFile(HiddenValue((FILES_DIR / "prisma-backup").read_text()), 755, False),
+        SCRIPT: WantedFile(HiddenValue(project_file_text("prisma-backup")), 755, False),
         ENV_FILE: WantedFile(HiddenValue(env_file(settings, with_keys)), 600, True),
         PASSWORD_FILE: WantedFile(secrets.repository_password, 600, True),
     }
