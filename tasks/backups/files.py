@@ -7,7 +7,6 @@ reads itself) and the systemd units (sections of key/value pairs).
 
 from __future__ import annotations
 
-import configparser
 import io
 import shlex
 from dataclasses import dataclass
@@ -76,6 +75,10 @@ def env_file(settings: Settings, with_s3_keys: bool) -> str:
 
 def s3_credentials(key_id: str, secret: str) -> str:
     """An AWS shared credentials file (restic's S3 backend reads it), written as INI."""
+    # Imported here: only a host with S3 keys needs it, and it is a millisecond of every
+    # deploy's start otherwise.
+    import configparser
+
     config = configparser.ConfigParser(interpolation=None)
     config["default"] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
     text = io.StringIO()
