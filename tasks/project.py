@@ -1,13 +1,23 @@
-"""Where this project lives on the machine that runs pyinfra, and how a host's name
-becomes a directory name under it (.secrets/<host>/, backups/<host>/)."""
+"""Where this project lives on the machine that runs pyinfra, its files/ (read once per
+run), and how a host's name becomes a directory name under it (.secrets/<host>/,
+backups/<host>/)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FILES_DIR = PROJECT_ROOT / "files"
+
+
+@functools.cache
+def project_file_text(name: str) -> str:
+    """The text of files/<name>, read once per run: the project's files do not change
+    during one, and every host's wanted files hold them."""
+    return (FILES_DIR / name).read_text()
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@:+=,\[\]-]")
 

@@ -16,7 +16,6 @@ from tasks.backups.files import (
     WantedFile,
     host_repository,
 )
-from tasks.backups.operations import offsite_files, repository_initialised
 from tasks.engine.commands import apt_lock_wait_option
 from tasks.engine.operations import apt_is_free
 from tasks.pyinfra_helpers import converged_already
@@ -44,6 +43,10 @@ def configure_offsite_backups(
 
 
 def _configure(settings: Settings, wanted: dict[str, WantedFile]) -> None:
+    # Imported here: a host whose backups are as set never needs these operations, and
+    # they bring the local backups' helpers (restore.py's) into every deploy's start.
+    from tasks.backups.operations import offsite_files, repository_initialised
+
     lock_wait = apt_lock_wait_option(settings.docker_apt_lock_timeout)
     apt_is_free(
         name="Wait until no other process holds apt (e.g. unattended-upgrades)",

@@ -7,14 +7,13 @@ reads itself) and the systemd units (sections of key/value pairs).
 
 from __future__ import annotations
 
-import configparser
 import io
 import shlex
 from dataclasses import dataclass
 
 from pyinfra.api import HiddenValue
 
-from tasks.project import FILES_DIR
+from tasks.project import project_file_text
 from tasks.secrets.offsite import BackupSecrets
 from tasks.settings import Settings
 from tasks.stack.layout import DB_CONTAINER
@@ -76,6 +75,10 @@ def env_file(settings: Settings, with_s3_keys: bool) -> str:
 
 def s3_credentials(key_id: str, secret: str) -> str:
     """An AWS shared credentials file (restic's S3 backend reads it), written as INI."""
+    # Imported here: only a host with S3 keys needs it, and it is a millisecond of every
+    # deploy's start otherwise.
+    import configparser
+
     config = configparser.ConfigParser(interpolation=None)
     config["default"] = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
     text = io.StringIO()
@@ -142,7 +145,7 @@ def wanted_files(settings: Settings, secrets: BackupSecrets) -> dict[str, Wanted
     """Path -> content and mode of every file of configured off-site backups."""
     with_keys = secrets.s3_access_key_id is not None and secrets.s3_secret_access_key is not None
     wanted = {
-        SCRIPT: WantedFile(HiddenValue((FILES_DIR / "prisma-backup").read_text()), 755, False),
+        SCRIPT: WantedFile(HiddenValue(project_file_text("prisma-backup")), 755, False),
         ENV_FILE: WantedFile(HiddenValue(env_file(settings, with_keys)), 600, True),
         PASSWORD_FILE: WantedFile(secrets.repository_password, 600, True),
     }

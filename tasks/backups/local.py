@@ -3,7 +3,6 @@ $PRISMA_BACKUP_DIR/<host>/), each dump with a `.sha256` in sha256sum's format.""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import re
@@ -43,6 +42,10 @@ _SYSTEM_SCHEMA_STATEMENT = re.compile(
 
 def touches_system_schemas(dump: Path) -> bool:
     """Whether a gzipped dump creates or uses one of MySQL's own schemas."""
+    # Imported here: only restore.py reads a dump; runs that never do use the rest of this
+    # module (the checksums of backups) and need not pay for gzip.
+    import gzip
+
     try:
         with gzip.open(dump, "rb") as stream:
             carry = b""

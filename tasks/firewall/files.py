@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.project import FILES_DIR
+from tasks.project import project_file_text
 from tasks.settings import Settings
 
 SERVICE = "prisma-firewall"
@@ -38,8 +38,8 @@ def firewall_config(settings: Settings) -> str:
 def wanted_files(settings: Settings) -> dict[str, str]:
     """Path -> content of every file of an enabled firewall."""
     return {
-        SCRIPT: (FILES_DIR / "prisma-firewall").read_text(),
-        UNIT: (FILES_DIR / "prisma-firewall.service").read_text(),
+        SCRIPT: project_file_text("prisma-firewall"),
+        UNIT: project_file_text("prisma-firewall.service"),
         CONFIG: firewall_config(settings),
-        DOCKER_DROP_IN: (FILES_DIR / "docker-prisma-firewall.conf").read_text(),
+        DOCKER_DROP_IN: project_file_text("docker-prisma-firewall.conf"),
     }

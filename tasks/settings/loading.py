@@ -7,6 +7,7 @@ with an error naming the setting and what it expects.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,13 +46,22 @@ REMOVED_SETTINGS = {
 }
 
 
+@functools.cache
+def _closest_setting(key: str) -> str | None:
+    """The setting `key` is most likely a typo of, if any. Cached: every host brings the
+    same keys of pyinfra's own (ssh_user, ssh_port, ...), and comparing one with every
+    setting name is most of the time a host's settings take to load."""
+    close = difflib.get_close_matches(key, SETTINGS_BY_NAME, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 def _unknown_key_error(host_name: str, key: str) -> str | None:
     """A did-you-mean message for keys that look like ours but are not."""
     if key in REMOVED_SETTINGS:
         return f"host {host_name}: setting '{key}' was removed: {REMOVED_SETTINGS[key]}"
-    close = difflib.get_close_matches(key, SETTINGS_BY_NAME, n=1, cutoff=0.8)
+    close = _closest_setting(key)
     if close:
-        return f"host {host_name}: unknown setting '{key}'; did you mean '{close[0]}'?"
+        return f"host {host_name}: unknown setting '{key}'; did you mean '{close}'?"
     if key.startswith(OUR_PREFIXES):
         return (
             f"host {host_name}: unknown setting '{key}'; "

@@ -140,3 +140,16 @@ def test_loader_messages():
         loading.load_settings("h", {"prisma_port": 2222, "ssh_port": 2222})
     with pytest.raises(loading.SettingsError, match=r"SSH port \(22\), got 22"):
         loading.load_settings("h", {"prisma_port": 22})
+
+
+def test_the_closest_setting_is_compared_once_per_key_but_each_host_is_named():
+    # The did-you-mean comparison is cached per key: a key's second host still gets its
+    # own name in the message, and pyinfra's own keys still pass.
+    for host_name in ("a", "b"):
+        with pytest.raises(loading.SettingsError) as refused:
+            loading.check_known_keys(host_name, {"ssh_user": "root", "docker_sorce": "distro"})
+        assert str(refused.value) == (
+            f"host {host_name}: unknown setting 'docker_sorce'; did you mean 'docker_source'?"
+        )
+        loading.check_known_keys(host_name, {"ssh_user": "root", "ssh_port": 22, "_sudo": True})
+    assert loading._closest_setting.cache_info().hits >= 4

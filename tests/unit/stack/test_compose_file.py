@@ -8,8 +8,9 @@ from dataclasses import replace
 import yaml
 
 from tasks.settings import load_settings
-from tasks.stack.compose_file import render_compose_file
+from tasks.stack.compose_file import BASE_FILE, compose_document, render_compose_file
 from tasks.stack.envfile import ENV_KEYS
+from tasks.yaml_text import load_yaml
 
 SEED_SQL_MODE = (
     "ALLOW_INVALID_DATES,ANSI_QUOTES,ERROR_FOR_DIVISION_BY_ZERO,HIGH_NOT_PRECEDENCE,"
@@ -114,3 +115,22 @@ def test_a_dollar_in_a_value_reaches_compose_as_itself():
     compose = yaml.safe_load(render_compose_file(settings))
     # Compose reads $$ as one literal $: the value is not interpolated.
     assert compose["services"]["prisma-database"]["image"] == "registry/prisma:$${PORT}"
+
+
+def test_the_base_parsed_once_serves_every_host_unchanged():
+    # The base file is parsed once per run: no host's settings may reach another's file.
+    proxied = load_settings("a", {"prisma_domain": "p.example.com", "prisma_db_debug_port": 3366})
+    plain = load_settings("b", {"prisma_image": "prismagraphql/prisma:1.1"})
+    first = compose_document(proxied)
+    first["services"]["prisma-db"]["command"].append("--changed-by-the-caller")
+    first["services"]["prisma-database"]["environment"]["PORT"] = "changed"
+    second = compose_document(plain)
+    assert (
+        "prisma-proxy" not in second["services"] and "ports" not in second["services"]["prisma-db"]
+    )
+    assert second["services"]["prisma-db"]["command"][-1].startswith("--sql-mode=")
+    assert second["services"]["prisma-database"]["environment"]["PORT"] == "${PORT}"
+    assert compose_document(plain) == second
+    base = load_yaml(BASE_FILE.read_text())
+    assert set(second["services"]) == set(base["services"])
+    assert set(second["volumes"]) == set(base["volumes"])
