@@ -44,7 +44,8 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
         assert f" {path} " in command.split("stat -c")[0]
     assert command.startswith("exec 3< <(") and command.count("<(") == 1
-    assert command.endswith("cat <&3")
+    # Printed at the end in one write, not line by line (one SSH packet or so each).
+    assert command.endswith("printf '%s\\n' \"$everything\"")
     assert fact.shell_executable == "bash"  # process substitution
     found = fact.process(
         [
