@@ -37,7 +37,8 @@ while (defined(my $first = take(1))) {
         show($1) while $pending =~ s/\A([^\n]*)\n//;
         next;
     }
-    # Not a frame: an error's message, then the end of this answer.
+    # Not a frame: an error's message (or the stream of a container with a TTY, which
+    # Docker does not frame), then the end of this answer.
     my $text = $first;
     while ($text !~ /\nanswered (\d{3})\n\z/) {
         my $more = take(1);
@@ -53,6 +54,8 @@ while (defined(my $first = take(1))) {
         my ($message) = $text =~ /"message":"((?:[^"\\]|\\.)*)"/;
         show(defined $message ? "Error response from daemon: $message"
              : length $text ? $text : "Docker did not answer (HTTP $status)");
+    } else {
+        show($_) for split /\r?\n/, $text;
     }
     $index++;
 }

@@ -155,6 +155,24 @@ def test_a_log_read_that_ends_early_fails():
     assert done.returncode == 0
 
 
+def test_a_log_stream_without_frames_is_shown_as_it_is():
+    """A container with a TTY: Docker sends its log as it is, without frames."""
+    from tasks.reports.commands import DEMUX_LOGS
+
+    raw = b"2026-11-29T10:00:00.1Z one\r\n2026-11-29T10:00:00.2Z two\r\n"
+    done = subprocess.run(
+        ["perl", "-e", DEMUX_LOGS, "4", "tty"],
+        input=raw + b"\nanswered 200\n",
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert done.stdout.decode().splitlines() == [
+        "tty  | 2026-11-29T10:00:00.1Z one",
+        "tty  | 2026-11-29T10:00:00.2Z two",
+    ]
+
+
 def _answered(path: str) -> str:
     return f"answered http://localhost{path}"
 
