@@ -40,21 +40,23 @@ MISSING = PathState()
 def path_probe(paths: list[str]) -> str:
     """Per path `path <path> <file|directory|missing>`; for those that exist one
     `path-stat <path> <mode> <user> <group>` line from a single `stat`, and for regular
-    files a `SHA256 (<path>) = <hex>` line from a single `sha256sum`.
+    files a `SHA256 (<path>) = <hex>` line from a single `sha256sum`, which are left in
+    $sums for what runs after it in the same shell (the Compose record's check).
 
     Two processes for all the paths, and none when none exists: a process costs a few
     milliseconds of the host's CPU, and the deploy reads some twenty paths on every run.
     """
     quoted = " ".join(shlex.quote(path) for path in paths)
     return (
-        f"set --; for p in {quoted}; do "
+        f"sums=; set --; for p in {quoted}; do "
         'if [ -d "$p" ]; then echo "path $p directory"; '
         'elif [ -e "$p" ]; then echo "path $p file"; '
         'else echo "path $p missing"; continue; fi; set -- "$@" "$p"; done; '
         "if [ $# -gt 0 ]; then stat -c 'path-stat %n %a %U %G' -- \"$@\" 2>/dev/null; "
         # Keep only the regular files: the for list is expanded once, before the shifts.
         'for p in "$@"; do shift; [ -f "$p" ] && set -- "$@" "$p"; done; '
-        'if [ $# -gt 0 ]; then sha256sum --tag -- "$@" 2>/dev/null; fi; fi'
+        'if [ $# -gt 0 ]; then sums=$(sha256sum --tag -- "$@" 2>/dev/null); '
+        '[ -n "$sums" ] && printf \'%s\\n\' "$sums"; fi; fi'
     )
 
 

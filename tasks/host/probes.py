@@ -29,19 +29,21 @@ def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
         yield tag, rest, rest.split()
 
 
-def in_one_shell(probes: list[str], background: str) -> str:
+def in_one_shell(probes: list[str], background: list[str]) -> str:
     """The probes one after the other, each after a section line (see sections()), and
-    last the background probe's lines: it starts first and runs beside the others, as it
-    waits on dockerd and the server. The others run in this shell itself: they are
-    mostly shell built-ins, and a subshell or a temporary file per probe would cost the
-    host more than running them side by side saves (each process costs it about a
-    millisecond of CPU, on every run of every host). Everything is printed at the end
-    in one write: line by line, sshd sent about one SSH packet per line or two, each
-    encrypted there and decrypted by paramiko. Needs bash (process substitution)."""
+    last the background probes' sections: they start first, one after the other, and
+    run beside the others, as they wait on dockerd and the server. The others run in
+    this shell itself: they are mostly shell built-ins, and a subshell or a temporary
+    file per probe would cost the host more than running them side by side saves (each
+    process costs it about a millisecond of CPU, on every run of every host).
+    Everything is printed at the end in one write: line by line, sshd sent about one SSH
+    packet per line or two, each encrypted there and decrypted by paramiko. Needs bash
+    (process substitution)."""
     section = f"echo {shlex.quote(_SECTION)}"
     in_turn = "; ".join(f"{section}; {probe}" for probe in probes)
+    beside = "; ".join(f"{section}; {probe}" for probe in background)
     return (
-        f"exec 3< <({{ {section}; {background}; }} 2>/dev/null); "
+        f"exec 3< <({{ {beside}; }} 2>/dev/null); "
         f"everything=$({{ {in_turn}; }} 2>/dev/null; cat <&3); printf '%s\\n' \"$everything\""
     )
 
@@ -89,7 +91,7 @@ def one_line(lines: list[str]) -> str:
 
 
 def sections(lines: list[str], count: int) -> list[list[str]]:
-    """The output of in_one_shell() of `count` probes (the background one last), split
+    """The output of in_one_shell() of `count` probes (the background ones last), split
     back into one list per probe."""
     parts: list[list[str]] = []
     for line in lines:

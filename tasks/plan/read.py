@@ -82,8 +82,8 @@ def _parts(paths: StackPaths, parts: PartArguments) -> list[_Part]:
     ]
 
 
-# How each part of _parts() is read back, in its order; the Compose project (with GET
-# /status) comes last, from the background.
+# How each part of _parts() is read back, in its order; then come, from the background,
+# every part's paths and the Compose project (with GET /status).
 _PARSERS: tuple[FactBase, ...] = (
     DockerEngine(),
     Firewall(),
@@ -97,8 +97,8 @@ _PARSERS: tuple[FactBase, ...] = (
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
     stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
-    and off-site backups. One `stat` and one `sha256sum` read every part's paths; the
-    Compose project's curl runs beside the rest."""
+    and off-site backups. One `stat` and one `sha256sum` read every part's paths, and
+    they and the Compose project's curl run beside the rest."""
 
     shell_executable = "bash"  # in_one_shell() needs it; Debian and Ubuntu always have it
 
@@ -106,9 +106,11 @@ class WholeHost(FactBase[WholeHostState]):
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
         in_turn = _parts(paths, parts)
         every_path = [path for part in in_turn for path in part.paths]
+        # The paths first in the background: the Compose record's check there uses their
+        # digests, and the curl after it waits on dockerd beside the parts' probes.
         return in_one_shell(
-            [path_probe(every_path), *(part.probe for part in in_turn)],
-            compose_project_probe(paths, parts.url),
+            [part.probe for part in in_turn],
+            [path_probe(every_path), compose_project_probe(paths, parts.url, digests_read=True)],
         )
 
     @override
@@ -118,13 +120,13 @@ class WholeHost(FactBase[WholeHostState]):
 
     @override
     def process(self, output) -> WholeHostState:
-        every_path, *in_turn, background = sections(output, len(_PARSERS) + 2)
+        *in_turn, every_path, compose = sections(output, len(_PARSERS) + 2)
         # Each part's parser finds its own paths among all of them.
         engine, firewall, files, proxy, volume, backups = (
             fact.process(every_path + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
         )
-        project = ComposeProject().process(background)
-        stack = StackState(files, project, parse_http_status(background))
+        project = ComposeProject().process(compose)
+        stack = StackState(files, project, parse_http_status(compose))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 

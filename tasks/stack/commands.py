@@ -69,20 +69,24 @@ def compose_up(paths: StackPaths) -> str:
     )
 
 
-def recorded_hashes(paths: StackPaths) -> str:
+def recorded_hashes(paths: StackPaths, digests_read: bool = False) -> str:
     """Shell: the record's `hash` lines, and recorded=1, while each of its two `recorded`
     lines (what sha256sum printed for the files after compose_up()'s last success) is
-    one sha256sum prints for them now. One process: the digest of both files together,
-    which the record also keeps, took three (a subshell, cat and sha256sum)."""
+    what `sha256sum --tag` says of them now: in $sums when digests_read (a path_probe()
+    of both files ran before in this shell), else from a sha256sum of its own. The
+    digest of both files together, which the record also keeps, took three processes (a
+    subshell, cat and sha256sum)."""
     record = shlex.quote(paths.hashes_file)
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
+    digests = "" if digests_read else f"sums=$(sha256sum --tag -- {files} 2>/dev/null); "
     # 64 hex digits, two spaces and a path, as sha256sum prints a file's line.
     summed = '"recorded "' + "?" * 64 + '"  "?*'
     return (
-        f"recorded=; if [ -f {record} ]; then "
-        f"sums=$(sha256sum -- {files} 2>/dev/null); same=0; other=; "
+        f"recorded=; if [ -f {record} ]; then {digests}same=0; other=; "
         f"while IFS= read -r line; do case $line in {summed}) "
-        'case $sums in *"${line#recorded }"*) same=$((same + 1));; *) other=1;; esac;; '
+        "digest=${line#recorded }; file=${digest#*  }; digest=${digest%%  *}; "
+        'case $sums in *"SHA256 ($file) = $digest"*) same=$((same + 1));; '
+        "*) other=1;; esac;; "
         '"recorded "*) other=1;; '
         f"esac; done < {record}; "
         '[ "$same" = 2 ] && [ -z "$other" ] && recorded=1 && '

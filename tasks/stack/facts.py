@@ -185,17 +185,20 @@ class ComposeProjectState:
         return [container for container in self.containers if container.service == service]
 
 
-def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
+def compose_project_probe(
+    paths: StackPaths, status_url: str = "", digests_read: bool = False
+) -> str:
     """From one curl, the project's containers and the host's images (and what GET
     status_url answers, when given), each answer followed by `answered <url>` (see
     api_answers()); then `hash <service> <hash>` lines: from the record of the last
-    converge while the files are unchanged, else from `compose config`."""
+    converge while the files are unchanged, else from `compose config`. digests_read:
+    see recorded_hashes()."""
     status = f" --next {http_status_curl(status_url)}" if status_url else ""
     return (
         # One curl for every read: its start costs more than the answers.
         f"{DOCKER_API} {ANSWERED_WRITE_OUT} {shlex.quote(containers_url(paths.project))} "
         f"http://localhost/images/json{status}; "
-        f"{recorded_hashes(paths)}; "
+        f"{recorded_hashes(paths, digests_read)}; "
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
         f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
     )

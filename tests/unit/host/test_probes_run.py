@@ -93,15 +93,21 @@ def test_no_process_runs_when_no_path_exists(tmp_path, shell):
     assert not trace.exists()
 
 
-def test_probes_come_back_in_order_the_background_one_last_and_beside_the_others(tmp_path):
+def test_probes_come_back_in_order_the_background_ones_last_and_beside_the_others(tmp_path):
     started = shlex.quote(str(tmp_path / "background started"))
-    # The background probe starts first; the second probe waits until it has (at most
-    # 10 s): it would never see it if the probes ran one after the other.
-    background = f"touch {started}; echo background"
+    # The background probes start first; the second probe waits until they have (at
+    # most 10 s): it would never see it if the probes ran one after the other.
+    background = ["echo in the background", f"touch {started}; echo background too"]
     waits = f"i=0; while [ ! -e {started} ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"
     probes = ["echo first", f"{waits}; [ -e {started} ] && echo saw it; echo oops >&2", "true"]
     lines = run(in_one_shell(probes, background), "bash")
-    assert sections(lines, 4) == [["first"], ["saw it"], [], ["background"]]
+    assert sections(lines, 5) == [
+        ["first"],
+        ["saw it"],
+        [],
+        ["in the background"],
+        ["background too"],
+    ]
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -271,17 +277,37 @@ def test_systemd_is_asked_about_docker_only_when_files_do_not_prove_it_running(t
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
 def test_the_whole_read_runs_under_bash_and_comes_back_per_part(tmp_path):
-    from tasks.plan.read import PartArguments, WholeHost
+    from tasks.plan.read import PartArguments, WholeHost, WholeHostState
 
     paths = StackPaths(str(tmp_path / "stack"), "prisma-unit")
     (tmp_path / "stack").mkdir()
+    Path(paths.compose_file).write_text("services: {}\n")
     Path(paths.env_file).write_text("A=1\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"  # what Compose says the files want
+    docker.write_text('#!/bin/sh\ncase "$*" in *"config --hash"*) echo "prisma-db h";; esac\n')
+    docker.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
     fact = WholeHost()
     command = fact.command(paths=paths, parts=PartArguments(url="http://127.0.0.1:9/status"))
-    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and done.stderr == ""
-    found = fact.process(done.stdout.splitlines())
+
+    def read() -> WholeHostState:
+        done = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, env=env, check=False
+        )
+        assert done.returncode == 0 and done.stderr == ""
+        return fact.process(done.stdout.splitlines())
+
+    found = read()
     assert found.engine.platform.distro and found.engine.architecture and found.engine.memory_bytes
     assert found.stack.files.path(paths.env_file).has_content("A=1\n")
-    assert found.stack.files.entries == {".env"}
+    assert found.stack.files.entries == {"docker-compose.yml", ".env"}
     assert found.stack.status_body == ""  # nothing answers there
+    assert found.stack.project.desired_hashes == {"prisma-db": "h"}  # no record: Compose
+    assert run(compose_up(paths), "sh", env) == []
+    docker.write_text('#!/bin/sh\ncase "$*" in *"config --hash"*) echo "prisma-db new";; esac\n')
+    # The record's check uses the digests of the one sha256sum of every path.
+    assert read().stack.project.desired_hashes == {"prisma-db": "h"}  # from the record
+    Path(paths.env_file).write_text("A=2\n")
+    assert read().stack.project.desired_hashes == {"prisma-db": "new"}  # files changed

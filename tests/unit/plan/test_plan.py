@@ -38,9 +38,10 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    # Every part's paths in one stat and one sha256sum; the Compose project's curl (with
-    # GET /status) in the background, the only process substitution.
-    assert command.count("stat -c") == 1 and command.count("sha256sum --tag") == 1
+    # Every part's paths in one stat and one sha256sum, whose digests the Compose record's
+    # check uses too; they and the Compose project's curl (with GET /status) in the
+    # background, the only process substitution.
+    assert command.count("stat -c") == 1 and command.count("sha256sum") == 1
     for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
         assert f" {path} " in command.split("stat -c")[0]
     assert command.startswith("exec 3< <(") and command.count("<(") == 1
@@ -49,11 +50,6 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert fact.shell_executable == "bash"  # process substitution
     found = fact.process(
         [
-            "--- probe",
-            *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
-            *path_lines("/usr/local/sbin/prisma-firewall"),
-            *path_lines("/opt/prisma", "directory", 700),
-            *path_lines("/opt/prisma/proxy", "directory", 755),
             "--- probe",
             "os-release ID=debian",
             "os-release VERSION_ID=13",
@@ -68,6 +64,11 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "--- probe",
             "restic 0.18.0-1 ii",
             "repository s3:http://127.0.0.1:9000/b/h",
+            "--- probe",
+            *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
+            *path_lines("/usr/local/sbin/prisma-firewall"),
+            *path_lines("/opt/prisma", "directory", 700),
+            *path_lines("/opt/prisma/proxy", "directory", 755),
             "--- probe",
             "[]",
             "answered http://localhost/containers/json?all=1",
