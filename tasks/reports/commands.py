@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 
 from tasks.host.probes import ANSWERED, ANSWERED_WRITE_OUT, DOCKER_API, DOCKER_SOCKET
-from tasks.project import FILES_DIR
+from tasks.project import project_file_text
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
 from tasks.stack.commands import containers_url
@@ -40,14 +40,17 @@ def logged_services(settings: Settings) -> tuple[str, ...]:
     return every if settings.logs_service == "all" else (settings.logs_service,)
 
 
-# Removes the 8-byte frames of Docker's log streams and prefixes each line (perl-base is
-# Essential on Debian and Ubuntu: every supported host has perl); sent without its
-# comment lines, on every run.
-DEMUX_LOGS = "\n".join(
-    line
-    for line in (FILES_DIR / "demux-logs.pl").read_text().splitlines()
-    if not line.lstrip().startswith("#")
-)
+def demux_logs_script() -> str:
+    """files/demux-logs.pl, which removes the 8-byte frames of Docker's log streams and
+    prefixes each line (perl-base is Essential on Debian and Ubuntu: every supported host
+    has perl), without its comment lines: it is sent on every run."""
+    return "\n".join(
+        line
+        for line in project_file_text("demux-logs.pl").splitlines()
+        if not line.lstrip().startswith("#")
+    )
+
+
 # How --since is given to Docker's API: seconds since the epoch.
 _DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -88,7 +91,7 @@ def logs_command(paths: StackPaths, settings: Settings) -> str:
     shown = _shown_name(paths, services)
     # No --max-time: a followed log has no end, and a long one takes its time.
     read = f"curl --silent --show-error {DOCKER_SOCKET} {ANSWERED_STATUS}"
-    demux = f"perl -e {shlex.quote(DEMUX_LOGS)}"
+    demux = f"perl -e {shlex.quote(demux_logs_script())}"
     each = (
         # Each followed by its own curl and perl, side by side; the run ends with them.
         # --no-buffer: a followed line is shown when it comes, not when curl's buffer is full.

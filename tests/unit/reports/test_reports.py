@@ -134,11 +134,11 @@ def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp
 def test_a_log_read_that_ends_early_fails():
     """The demultiplexer fails when curl gave it fewer answers than containers (curl
     could not connect, or was killed)."""
-    from tasks.reports.commands import DEMUX_LOGS
+    from tasks.reports.commands import demux_logs_script
 
     frame = b"\x01\x00\x00\x00\x00\x00\x00\x03ok\n"
     done = subprocess.run(
-        ["perl", "-e", DEMUX_LOGS, "4", "a", "b"],
+        ["perl", "-e", demux_logs_script(), "4", "a", "b"],
         input=frame + b"\nanswered 200\n" + frame,
         capture_output=True,
         check=False,
@@ -147,7 +147,7 @@ def test_a_log_read_that_ends_early_fails():
     assert done.stdout.decode().splitlines() == ["a    | ok", "b    | ok"]
     complete = b"\nanswered 200\n"
     done = subprocess.run(
-        ["perl", "-e", DEMUX_LOGS, "4", "a", "b"],
+        ["perl", "-e", demux_logs_script(), "4", "a", "b"],
         input=frame + complete + frame + complete,
         capture_output=True,
         check=False,
@@ -157,11 +157,11 @@ def test_a_log_read_that_ends_early_fails():
 
 def test_a_log_stream_without_frames_is_shown_as_it_is():
     """A container with a TTY: Docker sends its log as it is, without frames."""
-    from tasks.reports.commands import DEMUX_LOGS
+    from tasks.reports.commands import demux_logs_script
 
     raw = b"2026-11-29T10:00:00.1Z one\r\n2026-11-29T10:00:00.2Z two\r\n"
     done = subprocess.run(
-        ["perl", "-e", DEMUX_LOGS, "4", "tty"],
+        ["perl", "-e", demux_logs_script(), "4", "tty"],
         input=raw + b"\nanswered 200\n",
         capture_output=True,
         check=False,
