@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pyinfra import host
-from pyinfra.api import deploy
 from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, systemd
 
@@ -18,12 +17,12 @@ from tasks.backups.files import (
 )
 from tasks.engine.commands import apt_lock_wait_option
 from tasks.engine.operations import apt_is_free
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.work import Work
 
 
-@deploy("Configure off-site backups")
+@part_deploy("Configure off-site backups")
 def configure_offsite_backups(
     settings: Settings, work: Work[OffsiteBackupsState, dict[str, WantedFile]]
 ) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.api import deploy
 from pyinfra.facts.deb import DebPackages
 from pyinfra.operations import apt, files, server, systemd, sysvinit
 
@@ -32,12 +31,12 @@ from tasks.engine.packages import (
     official_packages,
     wanted_packages,
 )
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.work import Work
 
 
-@deploy("Install Docker")
+@part_deploy("Install Docker")
 def install_docker(settings: Settings, work: Work[DockerEngineState, None]) -> None:
     """Docker as the settings say. Nothing to do: one no-change operation instead of a
     dozen fact look-ups; otherwise the operations below, which check for themselves."""

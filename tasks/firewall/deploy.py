@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from io import StringIO
 
-from pyinfra.api import deploy
 from pyinfra.operations import files, systemd
 
 from tasks.firewall.facts import FirewallState
 from tasks.firewall.files import DOCKER_DROP_IN, PATHS, SCRIPT, SERVICE
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.work import Work
 
 
-@deploy("Configure the firewall")
+@part_deploy("Configure the firewall")
 def configure_firewall(settings: Settings, work: Work[FirewallState, dict[str, str]]) -> None:
     """`work.wanted`: path -> content of the firewall's files (empty: firewall off)."""
     state = "on" if settings.prisma_firewall else "off"

@@ -6,13 +6,12 @@ from __future__ import annotations
 from io import StringIO
 
 from pyinfra import host, logger
-from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from tasks.proxy.config import HttpsCheck, files_digest
 from tasks.proxy.facts import ProxyState
 from tasks.proxy.operations import https_answers, proxy_reloaded
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.stack.layout import StackPaths
 from tasks.work import Work
@@ -24,7 +23,7 @@ PLAIN_HTTP_WARNING = (
 )
 
 
-@deploy("Configure the HTTPS proxy")
+@part_deploy("Configure the HTTPS proxy")
 def configure_proxy(settings: Settings, work: Work[ProxyState, dict[str, str]]) -> None:
     """`work.wanted`: path -> content of the proxy's files (empty: no domain, no proxy)."""
     if not settings.prisma_domain and not settings.host_name.startswith("@local"):
@@ -56,7 +55,7 @@ def configure_proxy(settings: Settings, work: Work[ProxyState, dict[str, str]]) 
         )
 
 
-@deploy("Serve HTTPS")
+@part_deploy("Serve HTTPS")
 def serve_https(settings: Settings, work: Work[ProxyState, dict[str, str]]) -> None:
     """After the stack: the proxy's files applied, then GET /status through the name."""
     if not (settings.prisma_domain and work.needed):

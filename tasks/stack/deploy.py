@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pyinfra.api import deploy
-
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.stack.decide import PROVE, VERIFY, StackFilesWanted
 from tasks.stack.facts import StackState
@@ -18,7 +16,7 @@ from tasks.stack.operations import (
 from tasks.work import Work
 
 
-@deploy("Deploy the Prisma stack")
+@part_deploy("Deploy the Prisma stack")
 def deploy_stack(settings: Settings, work: Work[StackState, StackFilesWanted]) -> None:
     """The stack's files, converged and answering; one no-change operation when the plan
     found nothing to do."""
@@ -40,7 +38,7 @@ def deploy_stack(settings: Settings, work: Work[StackState, StackFilesWanted]) -
     converge_and_wait(settings, verb="Converge")
 
 
-@deploy("Check the database password")
+@part_deploy("Check the database password")
 def check_database_password(settings: Settings, work: Work[StackState, StackFilesWanted]) -> None:
     """Before anything on the host changes: the password .env is to get must be the one
     the database was initialised with. Nothing to check: no operation at all."""

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server
 
-from tasks.pyinfra_helpers import converged_already
+from tasks.pyinfra_helpers import converged_already, part_deploy
 from tasks.settings import Settings
 from tasks.volume import commands
 from tasks.volume.facts import DataVolumeState
 from tasks.work import Work
 
 
-@deploy("Mount the data volume")
+@part_deploy("Mount the data volume")
 def mount_data_volume(settings: Settings, work: Work[DataVolumeState, None]) -> None:
     """Nothing at all without prisma_data_device; one no-change operation when ready."""
     device, mount = settings.prisma_data_device, settings.prisma_data_mount

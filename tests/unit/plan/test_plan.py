@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pyinfra.api import HiddenValue
 
 from tasks.engine.facts import DockerEngineState
@@ -233,3 +234,48 @@ def test_a_host_with_nothing_to_change_gets_one_operation_for_all_parts():
         "Deploy | Install Docker | Docker is installed, configured and running []",
         "Deploy | Configure the firewall | The firewall is off as set []",
     ]
+
+
+def test_converged_parts_skip_pyinfras_deploy_wrapper_and_may_queue_nothing(monkeypatch):
+    """On a host whose plan changes nothing, the parts run without pyinfra's @deploy
+    (whose global-argument read each call cost every converged host); a part that queued
+    an operation there anyway is a bug, and stops the run."""
+    import sys
+
+    import pyinfra.api.arguments as arguments
+    from pyinfra import host as current_host
+    from pyinfra.api import deploy
+
+    from tasks.engine.deploy import install_docker
+    from tasks.pyinfra_helpers import already_converged, one_operation_when_converged, part_deploy
+    from tasks.work import Work
+    from tests.unit.fake_host import FakeFacts, plan
+
+    settings = load_settings("h", {"docker_source": "distro"})
+    reads = []
+    real_pop = arguments.pop_global_arguments
+
+    def counted_pop(*args, **kwargs):
+        reads.append(1)
+        return real_pop(*args, **kwargs)
+
+    monkeypatch.setattr(sys.modules["pyinfra.api.deploy"], "pop_global_arguments", counted_pop)
+
+    @part_deploy("Faulty part")
+    def queues_anyway() -> None:
+        already_converged(name="an operation", summary="-")
+
+    @deploy("Deploy")
+    def converged(faulty: bool) -> None:
+        with one_operation_when_converged(changes_anything=False):
+            install_docker(settings, Work(DockerEngineState(), None, ()))
+            assert current_host.name == "testhost"
+            if faulty:
+                queues_anyway()
+
+    assert [op.name for op in plan(converged, FakeFacts({}), False)] == [
+        "Deploy | Nothing to change"
+    ]
+    assert len(reads) == 1  # the outer @deploy's own, none for install_docker
+    with pytest.raises(RuntimeError, match="Faulty part: an operation queued on a host"):
+        plan(converged, FakeFacts({}), True)
