@@ -19,6 +19,14 @@ def project_file_text(name: str) -> str:
     return (FILES_DIR / name).read_text()
 
 
+def script_text(name: str) -> str:
+    """files/<name>, a script sent inline (`perl -e`) on every run, without its comment
+    lines."""
+    return "\n".join(
+        line for line in project_file_text(name).splitlines() if not line.lstrip().startswith("#")
+    )
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@:+=,\[\]-]")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 
 from tasks.host.probes import ANSWERED, ANSWERED_WRITE_OUT, DOCKER_API, DOCKER_SOCKET
-from tasks.project import project_file_text
+from tasks.project import script_text
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
 from tasks.stack.commands import containers_url
@@ -43,12 +43,8 @@ def logged_services(settings: Settings) -> tuple[str, ...]:
 def demux_logs_script() -> str:
     """files/demux-logs.pl, which removes the 8-byte frames of Docker's log streams and
     prefixes each line (perl-base is Essential on Debian and Ubuntu: every supported host
-    has perl), without its comment lines: it is sent on every run."""
-    return "\n".join(
-        line
-        for line in project_file_text("demux-logs.pl").splitlines()
-        if not line.lstrip().startswith("#")
-    )
+    has perl)."""
+    return script_text("demux-logs.pl")
 
 
 # How --since is given to Docker's API: seconds since the epoch.

@@ -20,13 +20,12 @@ from typing_extensions import override
 from tasks.host.facts import ShellCondition, yes_or_no
 from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import (
-    ANSWERED_WRITE_OUT,
     DOCKER_API,
     after_answers,
     api_answers,
     api_list,
     file_lines_probe,
-    http_status_curl,
+    http_get,
     tagged,
 )
 from tasks.stack.commands import containers_url, desired_hashes, recorded_hashes
@@ -188,16 +187,15 @@ class ComposeProjectState:
 def compose_project_probe(
     paths: StackPaths, status_url: str = "", digests_read: bool = False
 ) -> str:
-    """From one curl, the project's containers and the host's images (and what GET
+    """From one http_get(), the project's containers and the host's images (and what GET
     status_url answers, when given), each answer followed by `answered <url>` (see
     api_answers()); then `hash <service> <hash>` lines: from the record of the last
     converge while the files are unchanged, else from `compose config`. digests_read:
     see recorded_hashes()."""
-    status = f" --next {http_status_curl(status_url)}" if status_url else ""
+    urls = [containers_url(paths.project), "http://localhost/images/json"]
     return (
-        # One curl for every read: its start costs more than the answers.
-        f"{DOCKER_API} {ANSWERED_WRITE_OUT} {shlex.quote(containers_url(paths.project))} "
-        f"http://localhost/images/json{status}; "
+        # One perl for every read: its start costs more than the answers.
+        f"{http_get(urls, status_url)}; "
         f"{recorded_hashes(paths, digests_read)}; "
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
         f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"

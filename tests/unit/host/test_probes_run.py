@@ -7,17 +7,29 @@ deploy's own; what runs on a host end to end is tested in tests/e2e.
 from __future__ import annotations
 
 import hashlib
+import http.server
+import json
 import os
 import shlex
 import shutil
+import socket
+import socketserver
 import subprocess
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from tasks.host.paths import PathState, path_probe, paths_in
 from tasks.host.probes import (
+    ANSWERED_WRITE_OUT,
+    DOCKER_SOCKET_PATH,
     file_lines_probe,
+    http_get,
+    http_status_curl,
     http_status_probe,
     in_one_shell,
     parse_http_status,
@@ -212,18 +224,163 @@ def test_a_failed_compose_up_fails_the_command_and_leaves_the_record(tmp_path):
     assert Path(paths.hashes_file).read_text() == "files old\nhash prisma-db h-old\n"
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_the_status_is_asked_in_the_same_curl_as_dockers_answers(tmp_path):
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Fixed answers by path, as Docker's API and Prisma give them (Content-Length, or
+    none and the connection closed, or kept open after the body as HTTP/1.1 may)."""
+
+    answers: ClassVar[dict[str, tuple[int, bytes, str]]] = {}
+
+    def do_GET(self) -> None:
+        code, body, how = self.answers.get(self.path.split("?")[0], (404, b'{"message":"?"}', ""))
+        if how == "too-late":
+            time.sleep(8)  # longer than the reader waits
+        self.send_response(code)
+        if how != "no-length":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        if how == "keep-open":
+            self.wfile.flush()
+            time.sleep(8)  # longer than the reader waits: it must stop at Content-Length
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def address_string(self) -> str:
+        return "unix"
+
+
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@contextmanager
+def _serving(tmp_path: Path, answers: dict[str, tuple[int, bytes, str]]):
+    """A Docker API on a socket in tmp_path and an HTTP server on 127.0.0.1, both giving
+    answers; yields (socket path, TCP port)."""
+    _Answers.answers = answers
+    socket_path = str(tmp_path / "docker.sock")
+    servers = [
+        _UnixHTTPServer(socket_path, _Answers),
+        http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers),
+    ]
+    for server in servers:
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield socket_path, servers[1].server_address[1]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+CONTAINERS = [{"State": "running", "Status": "Up (healthy)", "Labels": {}}]
+IMAGES = [{"Id": "sha256:1", "RepoTags": ["prisma:1.34"]}]
+DOCKER_ANSWERS = {
+    "/containers/json": (200, json.dumps(CONTAINERS).encode(), ""),
+    "/images/json": (200, json.dumps(IMAGES).encode(), "no-length"),
+}
+
+
+def _on(socket_path: str, probe: str) -> str:
+    assert probe.count(DOCKER_SOCKET_PATH) == 1
+    return probe.replace(DOCKER_SOCKET_PATH, socket_path)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_one_perl_reads_dockers_answers_and_the_status(tmp_path, shell):
     paths = StackPaths(str(tmp_path), "prisma-unit")
-    body = tmp_path / "status"
-    body.write_text("OK\n")
-    probe = compose_project_probe(paths, status_url=body.as_uri())
-    assert probe.count("curl ") == 1
-    lines = run(probe, "sh")
+    answers = {**DOCKER_ANSWERS, "/status": (200, b"OK", "keep-open")}
+    with _serving(tmp_path, answers) as (socket_path, port):
+        probe = compose_project_probe(paths, status_url=f"http://127.0.0.1:{port}/status")
+        assert probe.count("perl ") == 1 and "curl" not in probe
+        started = time.monotonic()
+        lines = run(_on(socket_path, probe), shell)
+        assert time.monotonic() - started < 4  # the kept-open answer ended at its length
     assert parse_http_status(lines) == "OK"
-    assert parse_compose_project(lines).desired_hashes == {}  # no files, no record
-    down = compose_project_probe(paths, status_url="http://127.0.0.1:9/status")
-    assert parse_http_status(run(down, "sh")) == ""
+    project = parse_compose_project(lines)
+    assert [c.status for c in project.containers] == ["running"]
+    assert project.containers[0].health == "healthy"
+    assert project.image_id("prisma:1.34") == "sha256:1"
+    assert project.desired_hashes == {}  # no files, no record
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_perl_prints_what_curl_printed_for_the_same_answers(tmp_path):
+    """What the read printed with curl before: the parsers are unchanged."""
+    answers = {**DOCKER_ANSWERS, "/status": (503, b"Not yet\nready", "")}
+    urls = ["http://localhost/containers/json?all=1", "http://localhost/images/json"]
+    with _serving(tmp_path, answers) as (socket_path, port):
+        status = f"http://127.0.0.1:{port}/status"
+        curl = (
+            f"curl --silent --max-time 10 --unix-socket {socket_path} {ANSWERED_WRITE_OUT} "
+            f"{' '.join(shlex.quote(url) for url in urls)} --next {http_status_curl(status)}"
+        )
+        assert run(_on(socket_path, http_get(urls, status))) == run(curl)
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ((200, b"OK", "no-length"), "OK"),
+        ((500, b"Internal error", ""), "Internal error"),  # shown, as curl without --fail
+        ((200, b"x" * 65536, ""), "x" * 200),
+        ((200, b"x" * 65537, ""), ""),  # over 64 KiB: not read, as curl --max-filesize
+        ((200, b"x" * 65537, "no-length"), ""),
+    ],
+)
+def test_the_status_answer_is_shown_as_curl_showed_it(tmp_path, answer, shown):
+    with _serving(tmp_path, {"/status": answer}) as (socket_path, port):
+        probe = http_get([], f"http://127.0.0.1:{port}/status")
+        assert parse_http_status(run(_on(socket_path, probe))) == shown
+
+
+def test_an_answer_that_does_not_come_in_time_is_not_waited_for(tmp_path):
+    with _serving(tmp_path, {"/status": (200, b"OK", "too-late")}) as (socket_path, port):
+        started = time.monotonic()
+        lines = run(_on(socket_path, http_get([], f"http://127.0.0.1:{port}/status")))
+        assert 4.5 < time.monotonic() - started < 7.5  # its 5 s, as curl's --max-time 5
+    assert lines == ["", "answered status"]
+
+
+def test_nothing_answering_reads_as_no_answers(tmp_path):
+    with _serving(tmp_path, {}) as (_, port):
+        pass  # closed: the port answers no more
+    lines = run(
+        _on(
+            str(tmp_path / "none.sock"),
+            compose_project_probe(
+                StackPaths(str(tmp_path), "p"), status_url=f"http://127.0.0.1:{port}/status"
+            ),
+        )
+    )
+    assert parse_http_status(lines) == ""
+    assert parse_compose_project(lines).containers == ()
+    assert [line for line in lines if line.startswith("answered")] == [
+        "answered http://localhost/containers/json?all=1&filters=%7B%22label%22%3A%5B%22com."
+        "docker.compose.project%3Dp%22%5D%7D",
+        "answered http://localhost/images/json",
+        "answered status",
+    ]
+
+
+def test_an_ipv6_status_url_is_asked_over_ipv6(tmp_path):
+    class Server6(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    try:
+        server = Server6(("::1", 0), _Answers)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    _Answers.answers = {"/status": (200, b"OK", "")}
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        probe = http_get([], f"http://[::1]:{server.server_address[1]}/status")
+        assert parse_http_status(run(probe)) == "OK"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize("shell", SHELLS)
