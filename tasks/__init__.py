@@ -14,6 +14,7 @@ import-linter contracts, run by .ci/run):
   foundations.
 """
 
+import gc
 import os
 import sys
 
@@ -23,3 +24,10 @@ import sys
 # eighty modules (about 30 ms of a no-op deploy's 0.7 s, bench/noop_rerun.py). Python's
 # own switch, PYTHONDONTWRITEBYTECODE, still turns it off.
 sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+
+# What pyinfra and its CLI made before this package's import lives for the whole run:
+# frozen out of the cyclic collector's sight, the collections that this project's
+# imports and each host's plan set off no longer walk it. Measured on a no-op run of
+# 16 converged hosts: about 70 ms less of the pyinfra process's CPU, 17 ms of it during
+# these imports. Nothing frozen is freed, but nothing of it would be.
+gc.freeze()

@@ -28,3 +28,15 @@ def test_deploy_py_imports_only_what_a_converged_host_uses():
     loaded = modules_loaded_by("deploy.py")
     assert "tasks.plan.decide" in loaded  # positive control: the imports did run
     assert sorted(set(NOT_AT_START) & loaded) == []
+
+
+def test_what_existed_before_the_project_is_frozen_out_of_the_collector():
+    code = (
+        "import gc, pyinfra.api; before = gc.get_freeze_count(); import tasks; "
+        "print(before, gc.get_freeze_count())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    before, after = (int(count) for count in run.stdout.split())
+    assert before == 0 and after > 10_000  # pyinfra's objects, not a handful
