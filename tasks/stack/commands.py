@@ -39,14 +39,6 @@ def containers_url(project: str, *labels: str) -> str:
     return f"http://localhost/containers/json?all=1&filters={urllib.parse.quote(filters)}"
 
 
-def files_digest(paths: StackPaths) -> str:
-    """Shell: sets $digest to the sha256 of docker-compose.yml and .env together (what the
-    record keys on)."""
-    files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
-    # One list joined by &&: a `;` here would cut a caller's `a && <this> && b` in two.
-    return f'digest=$(cat {files} 2>/dev/null | sha256sum) && digest="${{digest%% *}}"'
-
-
 def desired_hashes(paths: StackPaths) -> str:
     """`hash <service> <config hash>` lines: what Compose wants for the files on the host."""
     return f"{compose(paths, 'config --hash', shlex.quote('*'))} | sed 's/^/hash /'"
@@ -63,8 +55,7 @@ def compose_up(paths: StackPaths) -> str:
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
     return (
         f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
-        f'{files_digest(paths)} && {{ echo "files $digest"; {desired_hashes(paths)}; '
-        f"sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
+        f"{{ {desired_hashes(paths)}; sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
         f"&& mv {record}.new {record}"
     )
 
@@ -73,9 +64,9 @@ def recorded_hashes(paths: StackPaths, digests_read: bool = False) -> str:
     """Shell: the record's `hash` lines, and recorded=1, while each of its two `recorded`
     lines (what sha256sum printed for the files after compose_up()'s last success) is
     what `sha256sum --tag` says of them now: in $sums when digests_read (a path_probe()
-    of both files ran before in this shell), else from a sha256sum of its own. The
-    digest of both files together, which the record also keeps, took three processes (a
-    subshell, cat and sha256sum)."""
+    of both files ran before in this shell), else from a sha256sum of its own. A record
+    written before 2026-11-29 also has a `files <digest>` line (both files together),
+    which nothing reads any more."""
     record = shlex.quote(paths.hashes_file)
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
     digests = "" if digests_read else f"sums=$(sha256sum --tag -- {files} 2>/dev/null); "

@@ -183,6 +183,11 @@ def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_pat
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-compose"}  # from the record
     record = Path(paths.hashes_file).read_text()
+    assert [line.split()[0] for line in record.splitlines()] == ["hash", "recorded", "recorded"]
+    # A record from before 2026-11-29 has a line of both files' digest: still taken.
+    Path(paths.hashes_file).write_text(f"files {'0' * 64}\n{record}")
+    read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
+    assert read.desired_hashes == {"prisma-db": "h-compose"}
     for tampered in (
         record.replace("recorded ", "recorded 0", 1),  # a digest that is not the file's
         record + f"recorded {'0' * 64}  /elsewhere\n",  # a third file
