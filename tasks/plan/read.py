@@ -98,7 +98,7 @@ class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
     stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
     and off-site backups. One `stat` and one `sha256sum` read every part's paths, and
-    they and the Compose project's curl run beside the rest."""
+    they and the Compose project's perl run beside the rest."""
 
     shell_executable = "bash"  # in_one_shell() needs it; Debian and Ubuntu always have it
 
@@ -107,7 +107,7 @@ class WholeHost(FactBase[WholeHostState]):
         in_turn = _parts(paths, parts)
         every_path = [path for part in in_turn for path in part.paths]
         # The paths first in the background: the Compose record's check there uses their
-        # digests, and the curl after it waits on dockerd beside the parts' probes.
+        # digests, and the perl after it waits on dockerd beside the parts' probes.
         return in_one_shell(
             [part.probe for part in in_turn],
             [path_probe(every_path), compose_project_probe(paths, parts.url, digests_read=True)],
