@@ -1,6 +1,6 @@
 # deploy.py's read of the host, on every run: GET each URL and print its body, then
 # "\nanswered <url>\n", as curl's --write-out '\nanswered %{url_effective}\n' does (see
-# tasks/host/probes.py). curl costs the host about 7 ms of CPU more for the same
+# tasks/host/probes.py). curl costs the host about 5 ms of CPU more for the same
 # answers: it loads some 35 libraries, this loads none.
 #
 # Arguments: Docker's socket, then the URLs. http://localhost/... is asked on the socket
