@@ -19,9 +19,11 @@ def project_file_text(name: str) -> str:
     return (FILES_DIR / name).read_text()
 
 
+@functools.cache
 def script_text(name: str) -> str:
     """files/<name>, a script sent inline (`perl -e`) on every run, without its comment
-    lines."""
+    lines; stripped once per run, like project_file_text() reads it once, though every
+    host's command holds it."""
     return "\n".join(
         line for line in project_file_text(name).splitlines() if not line.lstrip().startswith("#")
     )

@@ -129,8 +129,8 @@ def http_get(docker_urls: list[str], status_url: str = "") -> str:
 
 def http_status_curl(url: str) -> str:
     """curl's options and URL to GET url from the host itself, its answer followed by
-    `answered status` (bodies over 64 KiB are not read). Alone after `curl`, or after
-    `--next` in a curl that reads other URLs first (one process for all)."""
+    `answered status` (bodies over 64 KiB are not read): for http_status_probe(), where
+    curl is alone. deploy.py's read asks the same with http_get()."""
     marker = shlex.quote(f"\n{ANSWERED} status\n")
     return f"--silent --max-time 5 --max-filesize 65536 --write-out {marker} {shlex.quote(url)}"
 
