@@ -100,8 +100,6 @@ class WholeHost(FactBase[WholeHostState]):
     and off-site backups. One `stat` and one `sha256sum` read every part's paths, and
     they and the Compose project's perl run beside the rest."""
 
-    shell_executable = "bash"  # in_one_shell() needs it; Debian and Ubuntu always have it
-
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
         in_turn = _parts(paths, parts)

@@ -1,6 +1,6 @@
 """
-The host read's shell, run on this machine (sh is dash here as on Debian; the whole read
-runs under bash): what it prints must parse back to what is there. The commands are the
+The host read's shell, run on this machine under sh (dash here, as on Debian and Ubuntu,
+where the read runs) and bash: what it prints must parse back to what is there. The commands are the
 deploy's own; what runs on a host end to end is tested in tests/e2e.
 """
 
@@ -105,14 +105,20 @@ def test_no_process_runs_when_no_path_exists(tmp_path, shell):
     assert not trace.exists()
 
 
-def test_probes_come_back_in_order_the_background_ones_last_and_beside_the_others(tmp_path):
+@pytest.mark.parametrize("shell", SHELLS)
+def test_probes_come_back_in_order_the_background_ones_last_and_beside_the_others(tmp_path, shell):
     started = shlex.quote(str(tmp_path / "background started"))
     # The background probes start first; the second probe waits until they have (at
     # most 10 s): it would never see it if the probes ran one after the other.
     background = ["echo in the background", f"touch {started}; echo background too"]
     waits = f"i=0; while [ ! -e {started} ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"
-    probes = ["echo first", f"{waits}; [ -e {started} ] && echo saw it; echo oops >&2", "true"]
-    lines = run(in_one_shell(probes, background), "bash")
+    # The third probe reads its input: the background's answers are not there to take.
+    probes = [
+        "echo first",
+        f"{waits}; [ -e {started} ] && echo saw it; echo oops >&2",
+        "cat >/dev/null",
+    ]
+    lines = run(in_one_shell(probes, background), shell)
     assert sections(lines, 5) == [
         ["first"],
         ["saw it"],
@@ -438,7 +444,8 @@ def test_systemd_is_asked_about_docker_only_when_files_do_not_prove_it_running(t
 
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
-def test_the_whole_read_runs_under_bash_and_comes_back_per_part(tmp_path):
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_whole_read_comes_back_per_part(tmp_path, shell):
     from tasks.plan.read import PartArguments, WholeHost, WholeHostState
 
     paths = StackPaths(str(tmp_path / "stack"), "prisma-unit")
@@ -456,7 +463,7 @@ def test_the_whole_read_runs_under_bash_and_comes_back_per_part(tmp_path):
 
     def read() -> WholeHostState:
         done = subprocess.run(
-            ["bash", "-c", command], capture_output=True, text=True, env=env, check=False
+            [shell, "-c", command], capture_output=True, text=True, env=env, check=False
         )
         assert done.returncode == 0 and done.stderr == ""
         return fact.process(done.stdout.splitlines())

@@ -40,15 +40,17 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
     # Every part's paths in one stat and one sha256sum, whose digests the Compose record's
-    # check uses too; they and the Compose project's curl (with GET /status) in the
-    # background, the only process substitution.
+    # check uses too; they and the Compose project's perl (with GET /status) in the
+    # background: the left side of the one pipe, read after the other parts.
     assert command.count("stat -c") == 1 and command.count("sha256sum") == 1
     for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
         assert f" {path} " in command.split("stat -c")[0]
-    assert command.startswith("exec 3< <(") and command.count("<(") == 1
+    background, _, in_turn = command.partition(" 2>/dev/null | { everything=$(")
+    assert "perl -e" in background and "dpkg-query" in in_turn
     # Printed at the end in one write, not line by line (one SSH packet or so each).
-    assert command.endswith("printf '%s\\n' \"$everything\"")
-    assert fact.shell_executable == "bash"  # process substitution
+    assert in_turn.endswith("</dev/null; cat); printf '%s\\n' \"$everything\"; }")
+    # POSIX sh: pyinfra's default shell runs it (sh, dash on Debian and Ubuntu).
+    assert fact.shell_executable is None and "<(" not in command
     found = fact.process(
         [
             "--- probe",
