@@ -18,8 +18,10 @@ firewall is off everywhere: the built-ins have none, and behind the test hosts' 
 port mapping each clone would let in another port (on droplets all use 22).
 The converged cases start once the machine is quiet (its CPUs under 25% busy
 over 5 s, at most 5 minutes): sixteen servers just started stay busy for a while.
-Medians of --runs interleaved runs. Prints one table, writes bench/results/fleet.json,
-exits 1 when a target is missed.
+Medians of --runs interleaved runs (11 by default: at 5, two runs of the bench on the
+same code differed by up to 0.3x); the table also shows the spread, the quartiles of the
+ratios of each project run to the floor run right after it. Prints one table, writes
+bench/results/fleet.json, exits 1 when a target is missed.
 
 Run: `python bench/fleet.py [--runs N] [--fresh-runs N]` (needs the test harness: a
 Docker engine, see README).
@@ -67,6 +69,8 @@ class Row:
     floor: float
     floor_name: str
     target: float | None
+    # Each project run over the floor run right after it: how much one run can say.
+    pair_ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -75,6 +79,13 @@ class Row:
     @property
     def met(self) -> bool:
         return self.target is None or self.ratio <= self.target
+
+    @property
+    def spread(self) -> str:
+        if len(self.pair_ratios) < 2:
+            return "-"
+        low, _, high = statistics.quantiles(self.pair_ratios, n=4)
+        return f"{low:.2f}-{high:.2f}x"
 
 
 class Fleet:
@@ -110,13 +121,26 @@ class Fleet:
             host.remove()
 
 
-def interleaved(runs: int, *actions: Callable[[], object]) -> list[float]:
-    """Median seconds of each action, run in turns so all see the same load."""
+def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
+    """Seconds of each run of each action, run in turns so all see the same load."""
     times: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
         for index, action in enumerate(actions):
             times[index].append(timed(action))
-    return [statistics.median(each) for each in times]
+    return times
+
+
+def compared(case: str, hosts: int, project: list[float], floor: list[float], target) -> Row:
+    """A row of medians, with the ratio of each project run to the floor run after it."""
+    return Row(
+        case,
+        hosts,
+        statistics.median(project),
+        statistics.median(floor),
+        "pyinfra `true`",
+        target,
+        tuple(ours / theirs for ours, theirs in zip(project, floor, strict=True)),
+    )
 
 
 def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callable[[], None]:
@@ -171,6 +195,7 @@ def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
             statistics.median(builtin_times),
             "pyinfra built-ins, same apt work",
             TARGETS["fresh"],
+            tuple(ours / theirs for ours, theirs in zip(project_times, builtin_times, strict=True)),
         )
     ]
 
@@ -217,9 +242,7 @@ def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
             lambda s=subset: must(fleet.run(s, "deploy.py", data)),
             lambda s=subset: must(fleet.run(s, str(floor_file))),
         )
-        rows.append(
-            Row(f"no-op {size}", size, project, floor, "pyinfra `true`", TARGETS[f"no-op {size}"])
-        )
+        rows.append(compared(f"no-op {size}", size, project, floor, TARGETS[f"no-op {size}"]))
         progress(rows[-1:])
     for deploy_file in ("status.py", "logs.py"):
         project, floor = interleaved(
@@ -227,7 +250,7 @@ def noop_rows(fleet: Fleet, hosts, data, runs: int) -> list[Row]:
             lambda f=deploy_file: must(fleet.run(hosts, f, data)),
             lambda: must(fleet.run(hosts, str(floor_file))),
         )
-        rows.append(Row(deploy_file, len(hosts), project, floor, "pyinfra `true`", REPORT_TARGET))
+        rows.append(compared(deploy_file, len(hosts), project, floor, REPORT_TARGET))
     return rows
 
 
@@ -251,14 +274,16 @@ def progress(rows: list[Row], note: str = "") -> None:
 
 def table(rows: list[Row], memory: float, clones: bool) -> str:
     lines = [
-        "| case | hosts | this project | floor | floor is | ratio | target | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| case | hosts | this project | floor | floor is | ratio | pairs' quartiles "
+        "| target | met |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         target = f"<= {row.target}x" if row.target else "-"
         lines.append(
             f"| {row.case} | {row.hosts} | {row.project:.2f} s | {row.floor:.2f} s | "
-            f"{row.floor_name} | {row.ratio:.2f}x | {target} | {'yes' if row.met else 'NO'} |"
+            f"{row.floor_name} | {row.ratio:.2f}x | {row.spread} | {target} | "
+            f"{'yes' if row.met else 'NO'} |"
         )
     lines.append(f"\npeak memory of pyinfra on 16 hosts: {memory:.0f} MiB")
     if clones:
@@ -268,7 +293,7 @@ def table(rows: list[Row], memory: float, clones: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="interleaved runs per case")
+    parser.add_argument("--runs", type=int, default=11, help="interleaved runs per case")
     parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")
     options = parser.parse_args()
     images = ready_images()
@@ -292,7 +317,14 @@ def main() -> int:
         json.dumps(
             {
                 "date": stamp,
-                "rows": [{**row.__dict__, "ratio": round(row.ratio, 3)} for row in rows],
+                "rows": [
+                    {
+                        **row.__dict__,
+                        "ratio": round(row.ratio, 3),
+                        "pair_ratios": [round(each, 3) for each in row.pair_ratios],
+                    }
+                    for row in rows
+                ],
                 "peak_memory_mib_16_hosts": round(memory),
             },
             indent=2,
