@@ -480,3 +480,53 @@ def test_the_whole_read_comes_back_per_part(tmp_path, shell):
     assert read().stack.project.desired_hashes == {"prisma-db": "h"}  # from the record
     Path(paths.env_file).write_text("A=2\n")
     assert read().stack.project.desired_hashes == {"prisma-db": "new"}  # files changed
+
+
+@pytest.mark.skipif(
+    shutil.which("shellcheck") is None and not os.environ.get("CI"),
+    reason="needs shellcheck (scripts/test installs it; CI requires it)",
+)
+def test_the_whole_read_is_posix_sh_in_every_branch():
+    """The tests above run the branches a test machine reaches; shellcheck reads all of
+    them, with every part on (HTTPS proxy, data volume, off-site backups), for what POSIX
+    sh does not have. `test -ef` is allowed: dash, Debian's and Ubuntu's sh, has it."""
+    from tasks.plan.read import PartArguments, WholeHost
+    from tasks.proxy.config import HttpsCheck
+    from tasks.settings import load_settings
+
+    settings = load_settings(
+        "posix",
+        {
+            "prisma_domain": "api.example.com",
+            "prisma_data_device": "/dev/disk/by-id/scsi-0DO_Volume_data",
+            "backup_repository": "s3:https://s3.example.com/bucket/prisma",
+        },
+    )
+    parts = PartArguments(
+        url=settings.health_url,
+        https=HttpsCheck.of(settings),
+        device=settings.prisma_data_device or "",
+        mount=settings.prisma_data_mount,
+        schedules=(settings.backup_schedule, settings.backup_verify_schedule),
+    )
+    command = WholeHost().command(paths=StackPaths.of(settings), parts=parts)
+    for probe in ("perl -e", "https://api.example.com", "scsi-0DO_Volume_data", "restic"):
+        assert probe in command, probe
+    checked = subprocess.run(
+        ["shellcheck", "--shell=sh", "--severity=warning", "--exclude=SC3013", "-"],
+        input=command,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+    # The positive control: the bash read of before is refused.
+    bash_read = 'exec 3< <(echo beside); everything=$(echo first; cat <&3); echo "$everything"'
+    refused = subprocess.run(
+        ["shellcheck", "--shell=sh", "--severity=warning", "-"],
+        input=bash_read,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0 and "SC3001" in refused.stdout
