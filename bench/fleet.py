@@ -130,14 +130,21 @@ def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
     return times
 
 
-def compared(case: str, hosts: int, project: list[float], floor: list[float], target) -> Row:
+def compared(
+    case: str,
+    hosts: int,
+    project: list[float],
+    floor: list[float],
+    target: float | None,
+    floor_name: str = "pyinfra `true`",
+) -> Row:
     """A row of medians, with the ratio of each project run to the floor run after it."""
     return Row(
         case,
         hosts,
         statistics.median(project),
         statistics.median(floor),
-        "pyinfra `true`",
+        floor_name,
         target,
         tuple(ours / theirs for ours, theirs in zip(project, floor, strict=True)),
     )
@@ -188,14 +195,13 @@ def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
             host.remove()
             fleet.hosts.remove(host)
     return [
-        Row(
+        compared(
             "fresh",
             1,
-            statistics.median(project_times),
-            statistics.median(builtin_times),
-            "pyinfra built-ins, same apt work",
+            project_times,
+            builtin_times,
             TARGETS["fresh"],
-            tuple(ours / theirs for ours, theirs in zip(project_times, builtin_times, strict=True)),
+            floor_name="pyinfra built-ins, same apt work",
         )
     ]
 
