@@ -512,21 +512,20 @@ def test_the_whole_read_is_posix_sh_in_every_branch():
     command = WholeHost().command(paths=StackPaths.of(settings), parts=parts)
     for probe in ("perl -e", "https://api.example.com", "scsi-0DO_Volume_data", "restic"):
         assert probe in command, probe
-    checked = subprocess.run(
-        ["shellcheck", "--shell=sh", "--severity=warning", "--exclude=SC3013", "-"],
-        input=command,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = _shellcheck_sh(command, "--exclude=SC3013")
     assert checked.returncode == 0, checked.stdout
     # The positive control: the bash read of before is refused.
     bash_read = 'exec 3< <(echo beside); everything=$(echo first; cat <&3); echo "$everything"'
-    refused = subprocess.run(
-        ["shellcheck", "--shell=sh", "--severity=warning", "-"],
-        input=bash_read,
+    refused = _shellcheck_sh(bash_read)
+    assert refused.returncode != 0 and "SC3001" in refused.stdout
+
+
+def _shellcheck_sh(script: str, *options: str) -> subprocess.CompletedProcess:
+    """shellcheck's warnings and errors on script as POSIX sh."""
+    return subprocess.run(
+        ["shellcheck", "--shell=sh", "--severity=warning", *options, "-"],
+        input=script,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert refused.returncode != 0 and "SC3001" in refused.stdout
