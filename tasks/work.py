@@ -3,15 +3,15 @@ host, what is wanted, and what differs (nothing: the part reports no change)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import msgspec
 
 Found = TypeVar("Found")
 Wanted = TypeVar("Wanted")
 
 
-@dataclass(frozen=True)
-class Work(Generic[Found, Wanted]):
+class Work(msgspec.Struct, Generic[Found, Wanted], frozen=True):
     found: Found
     wanted: Wanted
     problems: tuple[str, ...]

@@ -7,8 +7,8 @@ schedules (`systemd-analyze calendar`).
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
@@ -17,9 +17,8 @@ from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import parse_unit_states, tagged, unit_states_probe
 
 
-@dataclass(frozen=True)
-class OffsiteBackupsState:
-    paths: dict[str, PathState] = field(default_factory=dict)
+class OffsiteBackupsState(msgspec.Struct, frozen=True):
+    paths: dict[str, PathState] = msgspec.field(default_factory=dict)
     restic_version: str = ""
     timers_enabled: tuple[str, ...] = ()
     timers_active: tuple[str, ...] = ()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import shlex
-from dataclasses import dataclass
 
+import msgspec
 from pyinfra.api import HiddenValue
 
 from tasks.project import project_file_text
@@ -37,8 +37,7 @@ PATHS = [SCRIPT, ENV_FILE, PASSWORD_FILE, S3_CREDENTIALS_FILE] + [
 ]
 
 
-@dataclass(frozen=True)
-class WantedFile:
+class WantedFile(msgspec.Struct, frozen=True):
     content: HiddenValue
     mode: int  # pyinfra style: 600 is 0o600
     secret: bool

@@ -5,7 +5,8 @@ Change. What cannot change in place is refused with the reason."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from tasks.cloud.read import AccountState
 from tasks.cloud.wanted import AccountWanted, DropletWanted
@@ -16,19 +17,17 @@ class CannotChange(HostRefused):
     """The declared state cannot be reached in place: the message says why."""
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(msgspec.Struct, frozen=True):
     kind: str  # an executor of tasks/cloud/execute.py
     target: str  # the resource's name
     summary: str  # what the change does, for people
     value: str = ""  # what the executor needs beyond the name (assign_ip: the address)
 
 
-@dataclass(frozen=True)
-class CloudPlan:
+class CloudPlan(msgspec.Struct, frozen=True):
     changes: tuple[Change, ...] = ()
     notes: tuple[str, ...] = ()  # differences left alone, said as warnings
-    new_droplets: frozenset[str] = field(default_factory=frozenset)
+    new_droplets: frozenset[str] = msgspec.field(default_factory=frozenset)
 
 
 def _normalised(rules: list[dict], side: str) -> tuple:

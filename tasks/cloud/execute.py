@@ -5,9 +5,9 @@ moment before, a droplet's id) by name, through the Run it shares with the other
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from pyinfra import logger
 
 from tasks.cloud import commands
@@ -22,15 +22,14 @@ from tasks.pyinfra_helpers import log_error
 POLL_SECONDS = 3
 
 
-@dataclass
-class Run:
+class Run(msgspec.Struct):
     """What one provision.py run knows and learns. It holds no token: the API client is
     made from the environment when the first write runs."""
 
     wanted: AccountWanted
     found: AccountState
     timeout: int
-    ids: dict[str, Any] = field(default_factory=dict)
+    ids: dict[str, Any] = msgspec.field(default_factory=dict)
     _api: Api | None = None
 
     @property

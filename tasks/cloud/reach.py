@@ -8,8 +8,9 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+import msgspec
 
 from tasks.errors import HostRefused
 from tasks.secrets.store import secrets_root
@@ -86,8 +87,7 @@ def public_key_file(configured: str | None, environ: Mapping[str, str] = os.envi
     )
 
 
-@dataclass(frozen=True)
-class SshAccess:
+class SshAccess(msgspec.Struct, frozen=True):
     user: str
     port: int  # of droplets PRISMA_SSH_PORTS does not name
     private_key: str
@@ -96,7 +96,7 @@ class SshAccess:
 
     def for_droplet(self, name: str) -> SshAccess:
         """The access to one droplet: its own port when PRISMA_SSH_PORTS names it."""
-        return replace(self, port=dict(self.ports).get(name, self.port))
+        return msgspec.structs.replace(self, port=dict(self.ports).get(name, self.port))
 
     def host_id(self, address: str) -> str:
         return address if self.port == 22 else f"[{address}]:{self.port}"

@@ -4,7 +4,7 @@ refused here, as the API lists them, before any write."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from tasks.cloud.api import Api, ApiError
 from tasks.cloud.wanted import AccountWanted
@@ -14,17 +14,16 @@ class UnknownSlug(ApiError):
     """A region, size or image the API does not offer."""
 
 
-@dataclass(frozen=True)
-class AccountState:
+class AccountState(msgspec.Struct, frozen=True):
     key: dict | None = None
     tags: frozenset[str] = frozenset()
-    droplets: dict[str, dict] = field(default_factory=dict)  # by name
-    volumes: dict[str, dict] = field(default_factory=dict)  # by name
+    droplets: dict[str, dict] = msgspec.field(default_factory=dict)  # by name
+    volumes: dict[str, dict] = msgspec.field(default_factory=dict)  # by name
     reserved_ips: tuple[dict, ...] = ()
     zone: str | None = None  # the managed domain prisma_domain ends with
-    records: dict[str, dict] = field(default_factory=dict)  # A records by full name
+    records: dict[str, dict] = msgspec.field(default_factory=dict)  # A records by full name
     firewall: dict | None = None
-    sizes: dict[str, dict] = field(default_factory=dict)
+    sizes: dict[str, dict] = msgspec.field(default_factory=dict)
 
     def reserved_ip_of(self, droplet_id: int | None) -> dict | None:
         return next(

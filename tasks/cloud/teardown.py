@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
+import msgspec
 from pyinfra import logger
 
 from tasks.cloud.api import Api, ApiError
@@ -22,8 +22,7 @@ POLL_SECONDS = 2
 BACKUP_TIMEOUT = 1800
 
 
-@dataclass(frozen=True)
-class Doomed:
+class Doomed(msgspec.Struct, frozen=True):
     name: str
     droplet_id: int | None
     volume_id: str | None = None

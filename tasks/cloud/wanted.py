@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+
+import msgspec
 
 from tasks.settings import Settings
 
@@ -13,15 +14,13 @@ ALL_ADDRESSES = ("0.0.0.0/0", "::/0")
 SSH_PORT = 22
 
 
-@dataclass(frozen=True)
-class DropletWanted:
+class DropletWanted(msgspec.Struct, frozen=True):
     name: str
     volume: str  # the block-storage volume holding its database
     dns_name: str | None  # the A record's full name, with prisma_domain
 
 
-@dataclass(frozen=True)
-class PublicKey:
+class PublicKey(msgspec.Struct, frozen=True):
     text: str  # "ssh-ed25519 AAAA... comment"
 
     @property
@@ -37,8 +36,7 @@ class PublicKey:
         return "prisma-deploy" + (f" {words[2]}" if len(words) > 2 else "")
 
 
-@dataclass(frozen=True)
-class AccountWanted:
+class AccountWanted(msgspec.Struct, frozen=True):
     tag: str
     droplets: tuple[DropletWanted, ...]
     region: str

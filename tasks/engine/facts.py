@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass, field
 
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
@@ -31,8 +31,7 @@ DOCKER_MASKS = ("/etc/systemd/system/docker.service", "/run/systemd/system/docke
 DOCKER_PID_FILE = "/run/docker.pid"
 
 
-@dataclass(frozen=True)
-class SwapState:
+class SwapState(msgspec.Struct, frozen=True):
     """The host's swap, and the swap file this deploy makes (SWAP_FILE)."""
 
     total_bytes: int = 0  # SwapTotal: every swap area in use
@@ -80,19 +79,18 @@ def parse_swap(lines: list[str]) -> SwapState:
     )
 
 
-@dataclass(frozen=True)
-class DockerEngineState:
+class DockerEngineState(msgspec.Struct, frozen=True):
     platform: Platform = UNKNOWN_PLATFORM
     architecture: str = ""
-    packages: dict[str, list[str]] = field(default_factory=dict)  # installed only
-    paths: dict[str, PathState] = field(default_factory=dict)
+    packages: dict[str, list[str]] = msgspec.field(default_factory=dict)  # installed only
+    paths: dict[str, PathState] = msgspec.field(default_factory=dict)
     systemd: bool = False
     enabled: bool = False
     active: bool = False
     dpkg_interrupted: bool = False
     memory_bytes: int = 0  # MemTotal; 0 when unknown
     daemon_json: dict | None = None  # the daemon.json in force (None: none, or unreadable)
-    swap: SwapState = field(default_factory=SwapState)
+    swap: SwapState = msgspec.field(default_factory=SwapState)
 
     def path(self, path: str) -> PathState:
         return self.paths.get(path, MISSING)

@@ -3,8 +3,7 @@ hooked in, and whether systemd runs (the rules are applied at boot by a unit).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
@@ -15,9 +14,8 @@ from tasks.host.probes import UnitState, parse_unit_states, tagged, unit_states_
 SERVICE_UNIT = f"{SERVICE}.service"
 
 
-@dataclass(frozen=True)
-class FirewallState:
-    paths: dict[str, PathState] = field(default_factory=dict)
+class FirewallState(msgspec.Struct, frozen=True):
+    paths: dict[str, PathState] = msgspec.field(default_factory=dict)
     systemd: bool = False
     enabled: bool = False
     active: bool = False

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from dataclasses import dataclass
+
+import msgspec
 
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class PathState:
+class PathState(msgspec.Struct, frozen=True):
     """A path as `stat` sees it; mode in pyinfra's style (0o640 is 640)."""
 
     kind: str = "missing"  # "file", "directory" or "missing"

@@ -10,7 +10,8 @@ import json
 import shlex
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from tasks.project import script_text
 
@@ -150,8 +151,7 @@ def parse_http_status(lines: list[str]) -> str:
     return one_line(api_answers(lines).get("status", []))
 
 
-@dataclass(frozen=True)
-class UnitState:
+class UnitState(msgspec.Struct, frozen=True):
     enabled: bool = False  # what `systemctl is-enabled` succeeds on
     active: bool = False  # what `systemctl is-active` succeeds on
 

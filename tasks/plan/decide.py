@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from pyinfra.api import HiddenValue
 
 from tasks.backups.decide import offsite_problems
@@ -42,8 +41,7 @@ from tasks.work import Work
 STACK_AFTER_ENGINE = "Docker changes first; the stack is read again when its turn comes"
 
 
-@dataclass(frozen=True)
-class DeployPlan:
+class DeployPlan(msgspec.Struct, frozen=True):
     engine: Work[DockerEngineState, None]
     firewall: Work[FirewallState, dict[str, str]]
     stack: Work[StackState, StackFilesWanted]

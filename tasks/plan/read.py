@@ -3,8 +3,7 @@ of them read at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 from pyinfra import host
 from pyinfra.api import FactBase
 from typing_extensions import override
@@ -37,18 +36,16 @@ from tasks.stack.layout import StackPaths
 from tasks.volume.facts import DataVolume, DataVolumeState, data_volume_probe
 
 
-@dataclass(frozen=True)
-class WholeHostState:
-    engine: DockerEngineState = field(default_factory=DockerEngineState)
-    firewall: FirewallState = field(default_factory=FirewallState)
-    stack: StackState = field(default_factory=StackState)
-    proxy: ProxyState = field(default_factory=ProxyState)
-    volume: DataVolumeState = field(default_factory=DataVolumeState)
-    backups: OffsiteBackupsState = field(default_factory=OffsiteBackupsState)
+class WholeHostState(msgspec.Struct, frozen=True):
+    engine: DockerEngineState = msgspec.field(default_factory=DockerEngineState)
+    firewall: FirewallState = msgspec.field(default_factory=FirewallState)
+    stack: StackState = msgspec.field(default_factory=StackState)
+    proxy: ProxyState = msgspec.field(default_factory=ProxyState)
+    volume: DataVolumeState = msgspec.field(default_factory=DataVolumeState)
+    backups: OffsiteBackupsState = msgspec.field(default_factory=OffsiteBackupsState)
 
 
-@dataclass(frozen=True)
-class PartArguments:
+class PartArguments(msgspec.Struct, frozen=True):
     """What the parts' facts need to know beyond the stack's paths."""
 
     url: str = ""
@@ -58,8 +55,7 @@ class PartArguments:
     schedules: tuple[str, ...] = ()  # off-site backups' calendars to check, when on
 
 
-@dataclass(frozen=True)
-class _Part:
+class _Part(msgspec.Struct, frozen=True):
     """A part's probe without its paths (read by one path probe for all parts)."""
 
     paths: tuple[str, ...]

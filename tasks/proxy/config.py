@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from tasks.settings import Settings
 from tasks.stack.layout import (
@@ -128,8 +129,7 @@ def trusted_ca_file(settings: Settings) -> str:
     return StackPaths.of(settings).acme_ca_root_file if settings.prisma_acme_ca_root else ""
 
 
-@dataclass(frozen=True)
-class HttpsCheck:
+class HttpsCheck(msgspec.Struct, frozen=True):
     """What the wait through the name needs to know (no secret: operations print it)."""
 
     domain: str

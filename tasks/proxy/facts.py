@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from dataclasses import dataclass, field
 
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
@@ -19,15 +19,13 @@ from tasks.proxy import commands
 from tasks.stack.layout import StackPaths
 
 
-@dataclass(frozen=True)
-class CertificateState:
+class CertificateState(msgspec.Struct, frozen=True):
     not_after: datetime.datetime
     issuer: str
 
 
-@dataclass(frozen=True)
-class ProxyState:
-    paths: dict[str, PathState] = field(default_factory=dict)
+class ProxyState(msgspec.Struct, frozen=True):
+    paths: dict[str, PathState] = msgspec.field(default_factory=dict)
     applied: str = ""  # digest of the files the proxy's last reload applied
     resolved: tuple[str, ...] = ()  # what the domain resolves to from the host
     addresses: tuple[str, ...] = ()  # the host's own addresses, Docker's networks aside

@@ -7,16 +7,16 @@ import datetime
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import Any
+
+import msgspec
 
 from tasks.host.probes import api_answers, api_list, api_place, one_line
 from tasks.proxy.facts import parse_proxy
 from tasks.stack.facts import normalize_reference
 
 
-@dataclass(frozen=True)
-class StatusSection:
+class StatusSection(msgspec.Struct, frozen=True):
     """More of status.py's report, from another part: a probe run with the stack's, what it
     makes of the lines (`read`: a JSON value under `key`) and its lines in the table."""
 
@@ -26,8 +26,7 @@ class StatusSection:
     table_lines: Callable[[Any], list[str]]
 
 
-@dataclass(frozen=True)
-class ServiceStatus:
+class ServiceStatus(msgspec.Struct, frozen=True):
     service: str
     state: str
     health: str
@@ -112,8 +111,7 @@ def service_statuses(
     return sorted(rows, key=lambda row: row.service), body
 
 
-@dataclass(frozen=True)
-class CertificateStatus:
+class CertificateStatus(msgspec.Struct, frozen=True):
     domain: str
     issuer: str  # '' while none is issued
     not_after: str  # ISO 8601, UTC
@@ -197,8 +195,8 @@ def status_document(
 ) -> str:
     document = {
         "host": host_name,
-        "certificate": asdict(certificate) if certificate else None,
-        "services": [asdict(row) for row in rows],
+        "certificate": msgspec.structs.asdict(certificate) if certificate else None,
+        "services": [msgspec.structs.asdict(row) for row in rows],
         "status_url": url,
         "status_ok": body == "OK",
         "status_body": body,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
+import msgspec
 from pyinfra.api import HiddenValue
 
 from tasks.errors import HostRefused
@@ -28,8 +28,7 @@ class BackupSecretsError(HostRefused):
     """A backup secret is missing, or generating one would lose access to the backups."""
 
 
-@dataclass(frozen=True)
-class BackupSecrets:
+class BackupSecrets(msgspec.Struct, frozen=True):
     repository_password: HiddenValue
     s3_access_key_id: HiddenValue | None = None
     s3_secret_access_key: HiddenValue | None = None

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
+import msgspec
 from pyinfra.api import HiddenValue
 
 from tasks.errors import HostRefused
@@ -30,8 +30,7 @@ class SecretsError(HostRefused):
     """A secret cannot be resolved without risking the data; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class StackSecrets:
+class StackSecrets(msgspec.Struct, frozen=True):
     db_password: HiddenValue
     schema_manager_secret: HiddenValue
     cluster_public_key: HiddenValue
@@ -44,8 +43,7 @@ class StackSecrets:
         ]
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(msgspec.Struct, frozen=True):
     setting: str
     environment: str
     store_file: str

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from pyinfra.api import HiddenValue
 
 from tasks.errors import HostRefused
@@ -14,8 +13,7 @@ from tasks.stack.layout import OWN_ENTRIES, StackPaths, service_images
 from tasks.stack.memory import MIB, gib, memory_needed
 
 
-@dataclass(frozen=True)
-class StackFilesWanted:
+class StackFilesWanted(msgspec.Struct, frozen=True):
     compose_file: str
     env_file: HiddenValue
     db_password: HiddenValue

@@ -12,8 +12,8 @@ What the stack part compares, read from the host:
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
@@ -34,12 +34,11 @@ from tasks.stack.layout import StackPaths
 # --- StackFiles -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StackFilesState:
-    paths: dict[str, PathState] = field(default_factory=dict)
+class StackFilesState(msgspec.Struct, frozen=True):
+    paths: dict[str, PathState] = msgspec.field(default_factory=dict)
     volume: bool = False
     # sha256 of each file as the last converge left it (from the stack's record)
-    recorded: dict[str, str] = field(default_factory=dict)
+    recorded: dict[str, str] = msgspec.field(default_factory=dict)
     has_fingerprint: bool = False  # its value is never read into a fact (facts are printed)
     entries: frozenset[str] = frozenset()  # names in the stack directory
 
@@ -141,8 +140,7 @@ class StackDeployed(ShellCondition):
 # --- ComposeProject -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ContainerState:
+class ContainerState(msgspec.Struct, frozen=True):
     service: str
     status: str
     config_hash: str
@@ -162,13 +160,12 @@ def normalize_reference(reference: str) -> str:
     return reference
 
 
-@dataclass(frozen=True)
-class ComposeProjectState:
+class ComposeProjectState(msgspec.Struct, frozen=True):
     """What Compose wants (per-service config hashes) beside what runs."""
 
-    desired_hashes: dict[str, str] = field(default_factory=dict)
+    desired_hashes: dict[str, str] = msgspec.field(default_factory=dict)
     containers: tuple[ContainerState, ...] = ()
-    image_ids: dict[str, str] = field(default_factory=dict)  # normalized reference -> ID
+    image_ids: dict[str, str] = msgspec.field(default_factory=dict)  # normalized reference -> ID
 
     def image_id(self, reference: str) -> str:
         """The local image ID of a reference, or '' when no such image is on the host."""
@@ -266,10 +263,9 @@ class ComposeProject(FactBase[ComposeProjectState]):
 # --- The whole stack part, as the deploy plan reads it ----------------------------------
 
 
-@dataclass(frozen=True)
-class StackState:
+class StackState(msgspec.Struct, frozen=True):
     """Everything the stack part compares: its files, its Compose project, GET /status."""
 
-    files: StackFilesState = field(default_factory=StackFilesState)
-    project: ComposeProjectState = field(default_factory=ComposeProjectState)
+    files: StackFilesState = msgspec.field(default_factory=StackFilesState)
+    project: ComposeProjectState = msgspec.field(default_factory=ComposeProjectState)
     status_body: str = ""

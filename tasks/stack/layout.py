@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from tasks.settings import Settings
 
@@ -54,8 +54,7 @@ OWN_ENTRIES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class StackPaths:
+class StackPaths(msgspec.Struct, frozen=True):
     """Where one host's stack lives, and the Compose project it is."""
 
     directory: str

@@ -4,16 +4,15 @@ whether /etc/fstab mounts it."""
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 
+import msgspec
 from pyinfra.api import FactBase
 from typing_extensions import override
 
 from tasks.host.probes import tagged
 
 
-@dataclass(frozen=True)
-class DataVolumeState:
+class DataVolumeState(msgspec.Struct, frozen=True):
     configured: bool = False  # a device was given to read
     device: bool = False  # it is a block device on the host
     fs_type: str = ""  # "" : no file system signature

@@ -4,6 +4,7 @@ bodies, and the API wrapper's rules (paging, rate limits, errors without the tok
 from __future__ import annotations
 
 import pytest
+from msgspec.structs import replace
 
 from tasks.cloud.api import Api, ApiError, _reset_wait, token_from
 from tasks.cloud.commands import droplet_body, firewall_body, record_body
@@ -69,7 +70,7 @@ def test_a_kept_reserved_ip_is_assigned_again_and_the_kept_volume_attached():
     found = converged(w)
     droplet = found.droplets["prisma-01"]
     found.volumes["prisma-01-data"]["droplet_ids"] = []
-    found = AccountState(**{**found.__dict__, "reserved_ips": ({"ip": "192.0.2.0"},)})
+    found = replace(found, reserved_ips=({"ip": "192.0.2.0"},))
     kinds = [c.kind for c in plan_account(w, found, {"prisma-01": "192.0.2.0"}, []).changes]
     assert kinds == ["attach", "assign_ip"] and droplet["id"] == 0
 
@@ -209,7 +210,7 @@ def _destroyed_with_data_kept(w) -> AccountState:
     found = converged(w)
     free_ip = {"ip": "192.0.2.0", "droplet": None}
     found.volumes["prisma-01-data"]["droplet_ids"] = []
-    return AccountState(**{**found.__dict__, "droplets": {}, "reserved_ips": (free_ip,)})
+    return replace(found, droplets={}, reserved_ips=(free_ip,))
 
 
 def test_a_kept_reserved_ip_is_found_through_the_dns_record_on_another_machine():

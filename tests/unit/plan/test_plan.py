@@ -161,7 +161,7 @@ def test_with_docker_in_place_the_stack_is_compared_and_each_part_gets_its_readi
 
 
 def test_nothing_to_do_is_no_work_anywhere():
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from tasks.work import Work
 
