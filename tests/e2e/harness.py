@@ -206,12 +206,17 @@ def build_images() -> StandInImages:
 
 
 # The project's dependencies, and setuptools for `pip install -e .`'s isolated build.
+# Every runtime dependency in pyproject.toml (a unit test keeps them in step), pyinfra
+# pinned to the version the suite runs, and setuptools for pip's build of the project.
 WHEELHOUSE_REQUIREMENTS = (
     "pyinfra==3.10.0",
+    "click",
     "pyyaml",
     "paramiko",
     "pydo",
     "cryptography",
+    "typing-extensions",
+    "msgspec",
     "setuptools>=68",
 )
 

@@ -7,6 +7,7 @@ imported package declared in pyproject.toml.
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -129,6 +130,15 @@ def test_every_runtime_import_is_a_declared_dependency():
         m: d for m, d in distributions(imported_packages(code)).items() if not d & runtime
     }
     assert undeclared == {}
+
+
+def test_the_test_hosts_wheelhouse_holds_every_runtime_dependency():
+    """The README's one command installs the project on a test host from a wheelhouse,
+    with no index: a dependency missing there fails only that end-to-end test."""
+    from tests.e2e.harness import WHEELHOUSE_REQUIREMENTS
+
+    in_wheelhouse = {re.split(r"[<>=]", name)[0] for name in WHEELHOUSE_REQUIREMENTS}
+    assert declared() - in_wheelhouse == set()
 
 
 def test_every_test_import_is_declared():
