@@ -277,6 +277,14 @@ class TestHost:
     def address(self) -> str:
         return f"127.0.0.1:{self.ssh_port}"
 
+    def port_flags(self) -> list[str]:
+        """docker run's -p flags: SSH, the host's registry, the published ports."""
+        flags = ["-p", f"127.0.0.1:{self.ssh_port}:22"]
+        flags += ["-p", f"127.0.0.1:{self.registry_port}:{REGISTRY_PORT_IN_HOST}"]
+        for inside, outside in self.published.items():
+            flags += ["-p", f"127.0.0.1:{outside}:{inside}"]
+        return flags
+
     def exec(
         self,
         command: str,
@@ -400,6 +408,18 @@ def copy_volume(source: str, target: str) -> None:
     )  # fmt: skip
 
 
+# What every test host runs with on this machine (see test-hosts.md).
+HOST_FLAGS = (
+    "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
+    "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+    "--security-opt", "systempaths=unconfined",
+    "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs", "/run", "--tmpfs", "/run/lock",
+)  # fmt: skip
+PORT_TAKEN = "port is already allocated"
+PORT_ATTEMPTS = 3
+
+
 def start_test_host(
     public_key: str,
     publish: tuple[int, ...] = (4466, 3306, 3366),
@@ -415,49 +435,27 @@ def start_test_host(
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     if docker_volume_from:
         copy_volume(docker_volume_from, f"{name}-docker")
-    host = TestHost(
-        name=name,
-        ssh_port=ssh_port or free_port(),
-        registry_port=free_port(),
-        published={port: free_port() for port in publish},
-    )
-    port_flags = ["-p", f"127.0.0.1:{host.ssh_port}:22"]
-    port_flags += ["-p", f"127.0.0.1:{host.registry_port}:{REGISTRY_PORT_IN_HOST}"]
-    for inside, outside in host.published.items():
-        port_flags += ["-p", f"127.0.0.1:{outside}:{inside}"]
-    docker(
-        "run",
-        "-d",
-        "--name",
-        name,
-        "--hostname",
-        name,
-        "--label",
-        f"{LABEL}=1",
-        "--label",
-        f"{OWNER_LABEL}={os.getpid()}",
-        "--cap-add=ALL",
-        "--cap-drop=SYS_RESOURCE",
-        "--security-opt",
-        "seccomp=unconfined",
-        "--security-opt",
-        "apparmor=unconfined",
-        "--security-opt",
-        "systempaths=unconfined",
-        "--cgroupns=host",
-        "-v",
-        "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        "--tmpfs",
-        "/run",
-        "--tmpfs",
-        "/run/lock",
-        "-v",
-        f"{name}-docker:/var/lib/docker",
-        *port_flags,
-        *extra_args,
-        image,
-        "/sbin/init",
-    )
+    for attempt in range(PORT_ATTEMPTS):
+        host = TestHost(
+            name=name,
+            ssh_port=ssh_port or free_port(),
+            registry_port=free_port(),
+            published={port: free_port() for port in publish},
+        )
+        started = docker(
+            "run", "-d", "--name", name, "--hostname", name,
+            "--label", f"{LABEL}=1", "--label", f"{OWNER_LABEL}={os.getpid()}",
+            *HOST_FLAGS, "-v", f"{name}-docker:/var/lib/docker",
+            *host.port_flags(), *extra_args, image, "/sbin/init",
+            check=False,
+        )  # fmt: skip
+        if started.returncode == 0:
+            break
+        # Docker can still hold a port the kernel has handed back (a container being
+        # removed, seen once in CI): the same host again, on other ports.
+        docker("rm", "-f", name, check=False)
+        if PORT_TAKEN not in started.stderr or attempt == PORT_ATTEMPTS - 1:
+            raise HarnessError(f"docker run {name} failed: {started.stderr.strip()[-2000:]}")
     try:
         host.wait_until_booted()
         host.authorize_key(public_key)
