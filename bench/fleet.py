@@ -98,6 +98,7 @@ class Fleet:
         self.public_key = (work / "id_ed25519.pub").read_text()
         self.secrets = work / "secrets"
         self.hosts: list[harness.TestHost] = []
+        self.committed_images: list[str] = []
 
     def start(self, **options) -> harness.TestHost:
         host = harness.start_test_host(self.public_key, prefix="prisma-e2e-bench", **options)
@@ -117,8 +118,11 @@ class Fleet:
         )
 
     def remove(self) -> None:
+        """The hosts, then the images committed from them (each holds a whole host)."""
         for host in self.hosts:
             host.remove()
+        if self.committed_images:
+            harness.docker("rmi", "--force", *self.committed_images, check=False)
 
 
 def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
@@ -219,6 +223,7 @@ def converged_fleet(fleet: Fleet, size: int) -> tuple[list[harness.TestHost], di
     harness.docker("stop", "-t", "30", origin.name)
     image = f"prisma-e2e/bench-converged:{origin.name}"
     harness.docker("commit", origin.name, image)
+    fleet.committed_images.append(image)
     harness.docker("start", origin.name)
     origin.start_registry()
     origin.wait_until_booted()
@@ -303,17 +308,19 @@ def main() -> int:
     parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")
     options = parser.parse_args()
     images = ready_images()
-    fleet = Fleet(Path(tempfile.mkdtemp(prefix="prisma-bench-")), images)
-    try:
-        rows = fresh_rows(fleet, options.fresh_runs)
-        progress(rows)
-        hosts, data = converged_fleet(fleet, 16)
-        busy = wait_until_quiet()
-        progress([], f"16 converged hosts (clones of one) ready; CPU {busy:.0%} busy")
-        rows += noop_rows(fleet, hosts, data, options.runs)
-        memory = peak_memory_mib(fleet, hosts, data)
-    finally:
-        fleet.remove()
+    # The fleet's SSH key and generated secrets live there, and go with it.
+    with tempfile.TemporaryDirectory(prefix="prisma-bench-") as work:
+        fleet = Fleet(Path(work), images)
+        try:
+            rows = fresh_rows(fleet, options.fresh_runs)
+            progress(rows)
+            hosts, data = converged_fleet(fleet, 16)
+            busy = wait_until_quiet()
+            progress([], f"16 converged hosts (clones of one) ready; CPU {busy:.0%} busy")
+            rows += noop_rows(fleet, hosts, data, options.runs)
+            memory = peak_memory_mib(fleet, hosts, data)
+        finally:
+            fleet.remove()
     print(table(rows, memory, clones=True))
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     print(f"measured {stamp} on {platform.node()} ({platform.machine()}, {_cores()} cores)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -103,8 +104,11 @@ def main() -> int:
             lambda: subprocess.run(ssh, check=True, capture_output=True), options.runs
         )
     finally:
-        if not options.keep:
+        if options.keep:
+            print(f"kept {host.name}; its SSH key and secrets are in {work}", file=sys.stderr)
+        else:
             host.remove()
+            shutil.rmtree(work)
 
     results = {
         "fresh_provisioning_seconds": round(fresh_seconds, 2),

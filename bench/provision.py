@@ -25,6 +25,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -92,6 +93,7 @@ def measure_once(count: int, key: Path, images: harness.StandInImages) -> Measur
         return Measured(count, provision_seconds, deploy_seconds, writes)
     finally:
         cloud.close()
+        shutil.rmtree(work)  # the run's generated secrets
 
 
 def median_of(runs: list[Measured]) -> Measured:
@@ -143,11 +145,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs per count (median)")
     options = parser.parse_args()
     images = ready_images()
-    key = new_ssh_key(Path(tempfile.mkdtemp(prefix="prisma-bench-key-")))
-    rows = [
-        median_of([measure_once(count, key, images) for _ in range(options.runs)])
-        for count in options.counts
-    ]
+    with tempfile.TemporaryDirectory(prefix="prisma-bench-key-") as key_directory:
+        key = new_ssh_key(Path(key_directory))
+        rows = [
+            median_of([measure_once(count, key, images) for _ in range(options.runs)])
+            for count in options.counts
+        ]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     print(table(rows))
     print(f"measured {stamp} ({os.cpu_count()} cores, test stand-ins), medians of {options.runs}")
