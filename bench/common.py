@@ -27,6 +27,12 @@ def ready_images() -> harness.StandInImages:
     return harness.build_images()
 
 
+def remove_registry_storage() -> None:
+    """The registry storage the test hosts of this process shared (the stand-in images,
+    about 130 MB): a named volume, which removing the hosts leaves behind."""
+    harness.docker("volume", "rm", harness.SHARED_REGISTRY_VOLUME, check=False)
+
+
 def new_ssh_key(directory: Path) -> Path:
     """A passphrase-less ed25519 key in directory (its .pub beside it)."""
     key = directory / "id_ed25519"

@@ -48,7 +48,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import must, new_ssh_key, ready_images, timed, wait_until_quiet
+from common import (
+    must,
+    new_ssh_key,
+    ready_images,
+    remove_registry_storage,
+    timed,
+    wait_until_quiet,
+)
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -126,11 +133,13 @@ class Fleet:
         )
 
     def remove(self) -> None:
-        """The hosts, then the images committed from them (each holds a whole host)."""
+        """The hosts, then the images committed from them (each holds a whole host) and
+        the registry storage they shared (the stand-in images, about 130 MB)."""
         for host in self.hosts:
             host.remove()
         if self.committed_images:
             harness.docker("rmi", "--force", *self.committed_images, check=False)
+        remove_registry_storage()
 
 
 def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
@@ -249,7 +258,7 @@ def converge(fleet: Fleet, hosts: list[harness.TestHost], data: dict) -> None:
     # Sixteen stacks starting at once on two cores take minutes.
     must(fleet.run(hosts, "deploy.py", {**data, "prisma_health_timeout": 1800}))
     busy = wait_until_quiet()
-    progress([], f"{len(hosts)} more converged hosts ready; CPU {busy:.0%} busy")
+    progress([], f"the stack converged on {len(hosts)} more hosts; CPU {busy:.0%} busy")
 
 
 def noop_rows(fleet: Fleet, hosts, data, runs: int, sizes: tuple[int, ...]) -> list[Row]:

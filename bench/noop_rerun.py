@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import new_ssh_key, ready_images, timed
+from common import new_ssh_key, ready_images, remove_registry_storage, timed
 
 from tasks.stack.facts import compose_project_probe
 from tasks.stack.layout import StackPaths
@@ -108,6 +108,7 @@ def main() -> int:
             print(f"kept {host.name}; its SSH key and secrets are in {work}", file=sys.stderr)
         else:
             host.remove()
+            remove_registry_storage()
             shutil.rmtree(work)
 
     results = {

@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import must, new_ssh_key, ready_images, timed
+from common import must, new_ssh_key, ready_images, remove_registry_storage, timed
 
 from tests.e2e import harness
 from tests.e2e.conftest import stack_data
@@ -147,10 +147,13 @@ def main() -> int:
     images = ready_images()
     with tempfile.TemporaryDirectory(prefix="prisma-bench-key-") as key_directory:
         key = new_ssh_key(Path(key_directory))
-        rows = [
-            median_of([measure_once(count, key, images) for _ in range(options.runs)])
-            for count in options.counts
-        ]
+        try:
+            rows = [
+                median_of([measure_once(count, key, images) for _ in range(options.runs)])
+                for count in options.counts
+            ]
+        finally:
+            remove_registry_storage()
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     print(table(rows))
     print(f"measured {stamp} ({os.cpu_count()} cores, test stand-ins), medians of {options.runs}")
