@@ -1,7 +1,7 @@
-# deploy.py's read of the host, on every run: GET each URL and print its body, then
-# "\nanswered <url>\n", as curl's --write-out '\nanswered %{url_effective}\n' does (see
-# tasks/host/probes.py). curl costs the host about 5 ms of CPU more for the same
-# answers: it loads some 35 libraries, this loads none.
+# deploy.py's read of the host, on every run, and status.py's report: GET each URL and
+# print its body, then "\nanswered <url>\n", as curl's --write-out
+# '\nanswered %{url_effective}\n' does (see tasks/host/probes.py). curl costs the host
+# about 5 ms of CPU more for the same answers: it loads some 35 libraries, this loads none.
 #
 # Arguments: Docker's socket, then the URLs. http://localhost/... is asked on the socket
 # (10 s at most). One given as status=<url> is asked over TCP (5 s at most), and its

@@ -125,8 +125,9 @@ def http_get(docker_urls: list[str], status_url: str = "") -> str:
     """A perl (files/http-get.pl) that GETs each Docker API URL on its socket, then
     status_url over TCP, each answer followed by `answered <url>` (`answered status` for
     status_url), as curl with ANSWERED_WRITE_OUT and then http_status_curl() prints them.
-    For the read of every run: it costs the host about 5 ms of CPU less than curl
-    (perl-base is Essential on Debian and Ubuntu: every supported host has perl)."""
+    For deploy.py's read and status.py's report: it costs the host about 5 ms of CPU
+    less than curl per call (perl-base is Essential on Debian and Ubuntu: every
+    supported host has perl)."""
     status = [f"status={status_url}"] if status_url else []
     arguments = " ".join(shlex.quote(a) for a in [DOCKER_SOCKET_PATH, *docker_urls, *status])
     return f"perl -e {shlex.quote(script_text('http-get.pl'))} {arguments}"

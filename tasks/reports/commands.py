@@ -1,14 +1,16 @@
 """Pure command builders of the reports: the services' logs and the status report.
 
-Both read the stack's containers from Docker's API on its socket with curl, not with
-the `docker` CLI: `docker compose` costs about 150 ms of CPU per run and each `docker`
-command 20 to 60 ms, curl about 10 ms, and status.py and logs.py run on every host."""
+Both read the stack's containers from Docker's API on its socket, not with the
+`docker` CLI: `docker compose` costs about 150 ms of CPU per run and each `docker`
+command 20 to 60 ms, and status.py and logs.py run on every host. The logs stream
+through curl (about 10 ms); the status report asks with deploy.py's perl
+(files/http-get.pl, a few ms), which reads whole answers only."""
 
 from __future__ import annotations
 
 import shlex
 
-from tasks.host.probes import ANSWERED, ANSWERED_WRITE_OUT, DOCKER_API, DOCKER_SOCKET
+from tasks.host.probes import ANSWERED, DOCKER_API, DOCKER_SOCKET, http_get
 from tasks.project import script_text
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
@@ -111,19 +113,17 @@ def logs_command(paths: StackPaths, settings: Settings) -> str:
 
 def status_report(paths: StackPaths, url: str, domain: str = "") -> str:
     """For status.py: the stack's containers, the images and what GET url answers (one
-    curl: each answer followed by `answered <url>`); then for each container only
-    INSPECTED_FIELDS of its inspect document, each on its line and followed by
-    `answered <its url>`; and with a domain `certificate <not after> <issuer>` per
-    certificate the proxy keeps."""
-    answered = ANSWERED_WRITE_OUT
+    http_get(), as deploy.py's read: each answer followed by `answered <url>`, and
+    `answered status` for url); then for each container only INSPECTED_FIELDS of its
+    inspect document, each on its line and followed by `answered <its url>` (a second
+    http_get()); and with a domain `certificate <not after> <issuer>` per certificate
+    the proxy keeps."""
+    listed = http_get([containers_url(paths.project), "http://localhost/images/json"], url)
     return (
-        f"listed=$({DOCKER_API} {answered} {shlex.quote(containers_url(paths.project))} "
-        "http://localhost/images/json "
-        # --next: the status URL is asked over TCP, not on Docker's socket.
-        f"--next --silent --max-time 5 {answered} {shlex.quote(url)}); "
+        f"listed=$({listed}); "
         'echo "$listed"; urls=; '
         'for id in $(printf \'%s\' "$listed" | grep -oP \'"Id":"\\K[0-9a-f]{64}\'); do '
         'urls="$urls http://localhost/containers/$id/json"; done; '
-        f'[ -z "$urls" ] || {DOCKER_API} {answered} $urls '
+        f'[ -z "$urls" ] || {http_get([])} $urls '
         f"| grep -oE {shlex.quote(INSPECTED_FIELDS + '|^' + ANSWERED + ' .*')}; true"
     ) + (f"; {certificate_probe(paths, domain)}" if domain else "")

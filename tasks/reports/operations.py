@@ -71,7 +71,7 @@ def status_reported(
             yield failure(f"could not read the stack's status: {redact(output.stderr)}")
             return
         now = datetime.datetime.now(datetime.timezone.utc)
-        rows, body = service_statuses(output.stdout_lines, url, now)
+        rows, body = service_statuses(output.stdout_lines, now)
         certificate = certificate_status(output.stdout_lines, domain, now)
         more = {s.key: s.read(output.stdout_lines, now) for s in sections}
         if output_format == "json":

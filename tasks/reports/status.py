@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from tasks.host.probes import api_answers, api_list, api_place, one_line
+from tasks.host.probes import api_answers, api_list, parse_http_status
 from tasks.proxy.facts import parse_proxy
 from tasks.stack.facts import normalize_reference
 
@@ -95,10 +95,8 @@ def _container(summary: dict, inspected: list[str]) -> dict | None:
     }
 
 
-def service_statuses(
-    lines: list[str], url: str, now: datetime.datetime
-) -> tuple[list[ServiceStatus], str]:
-    """Per-service rows and what GET url answered (its first 200 characters on one
+def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[ServiceStatus], str]:
+    """Per-service rows and what GET /status answered (its first 200 characters on one
     line; '' for no answer), from commands.status_report output."""
     answers = api_answers(lines)
     images = {image["Id"]: image for image in api_list(answers.get("localhost/images/json", []))}
@@ -107,7 +105,7 @@ def service_statuses(
         for summary in api_list(answers.get("localhost/containers/json", []))
     )
     rows = [_row(container, images, now) for container in containers if container]
-    body = one_line(answers.get(api_place(url), []))
+    body = parse_http_status(lines)
     return sorted(rows, key=lambda row: row.service), body
 
 

@@ -6,6 +6,7 @@ deploy's own; what runs on a host end to end is tested in tests/e2e.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import http.server
 import json
@@ -35,6 +36,8 @@ from tasks.host.probes import (
     parse_http_status,
     sections,
 )
+from tasks.reports.commands import status_report
+from tasks.reports.status import service_statuses
 from tasks.stack.commands import compose_up
 from tasks.stack.facts import (
     compose_project_probe,
@@ -353,6 +356,53 @@ def test_an_answer_that_does_not_come_in_time_is_not_waited_for(tmp_path):
         lines = run(_on(socket_path, http_get([], f"http://127.0.0.1:{port}/status")))
         assert 4.5 < time.monotonic() - started < 7.5  # its 5 s, as curl's --max-time 5
     assert lines == ["", "answered status"]
+
+
+def _compact(document: object) -> bytes:
+    """JSON as Docker's API writes it, without spaces: the report picks fields and IDs
+    out of the text."""
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def test_the_status_report_reads_the_stack_with_two_perls_and_keeps_the_secrets_home(tmp_path):
+    """status.py's command: the list, the images and GET /status, then each container's
+    inspection, of which only the chosen fields leave the host."""
+    container = "a" * 64
+    listed = [
+        {"Id": container, "Image": "mysql:5.7", "ImageID": "sha256:1", "State": "running",
+         "Labels": {"com.docker.compose.service": "prisma-db"}},
+    ]  # fmt: skip
+    inspected = {
+        "Id": container,
+        "Image": "sha256:1",
+        "State": {"StartedAt": "2026-11-28T10:59:00.5Z", "Health": {"Status": "healthy"}},
+        "Config": {"Image": "mysql:5.7", "Env": ["MYSQL_ROOT_PASSWORD=never-printed"]},
+    }
+    images = [{"Id": "sha256:1", "RepoDigests": ["mysql@sha256:d"]}]
+    answers = {
+        "/containers/json": (200, _compact(listed), ""),
+        "/images/json": (200, _compact(images), "no-length"),
+        f"/containers/{container}/json": (200, _compact(inspected), ""),
+        "/status": (200, b"OK", "keep-open"),
+    }  # fmt: skip
+    with _serving(tmp_path, answers) as (socket_path, port):
+        command = status_report(
+            StackPaths(str(tmp_path), "prisma"), f"http://127.0.0.1:{port}/status"
+        )
+        assert command.count("perl ") == 2 and "curl" not in command
+        lines = run(command.replace(DOCKER_SOCKET_PATH, socket_path))
+        # The control: the whole inspection, unfiltered, holds the secret.
+        whole = run(
+            _on(socket_path, f"{http_get([])} http://localhost/containers/{container}/json")
+        )
+    assert any("never-printed" in line for line in whole)
+    now = datetime.datetime(2026, 11, 28, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    rows, body = service_statuses(lines, now)
+    assert body == "OK"
+    assert [(r.service, r.state, r.image, r.digest, r.health) for r in rows] == [
+        ("prisma-db", "running", "mysql:5.7", "sha256:d", "healthy")
+    ]
+    assert not any("never-printed" in line for line in lines)
 
 
 def test_nothing_answering_reads_as_no_answers(tmp_path):
