@@ -132,6 +132,13 @@ class Fleet:
             "inventories/do.py", deploy_file, self.environment(hosts), data, flags, prefix=prefix
         )
 
+    def drop(self, host: harness.TestHost) -> None:
+        """One host removed, with its secrets: a later host may get its address (its SSH
+        port) and must not find them."""
+        host.remove()
+        self.hosts.remove(host)
+        shutil.rmtree(self.secrets / host.address, ignore_errors=True)
+
     def remove(self) -> None:
         """The hosts, then the images committed from them (each holds a whole host) and
         the registry storage they shared (the stand-in images, about 130 MB)."""
@@ -213,8 +220,7 @@ def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
         project_times.append(timed(lambda o=ours, d=data: must(fleet.run([o], "deploy.py", d))))
         builtin_times.append(timed(builtins_deploy(fleet, theirs, data_theirs)))
         for host in (ours, theirs):
-            host.remove()
-            fleet.hosts.remove(host)
+            fleet.drop(host)
     return [
         compared(
             "fresh",
