@@ -264,7 +264,7 @@ def converge(fleet: Fleet, hosts: list[harness.TestHost], data: dict) -> None:
     # Sixteen stacks starting at once on two cores take minutes.
     must(fleet.run(hosts, "deploy.py", {**data, "prisma_health_timeout": 1800}))
     busy = wait_until_quiet()
-    progress([], f"the stack converged on {len(hosts)} more hosts; CPU {busy:.0%} busy")
+    progress([], f"the stack converged on {len(hosts)} hosts; CPU {busy:.0%} busy")
 
 
 def noop_rows(fleet: Fleet, hosts, data, runs: int, sizes: tuple[int, ...]) -> list[Row]:
