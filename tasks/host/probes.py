@@ -149,7 +149,12 @@ def http_status_probe(url: str) -> str:
 
 def parse_http_status(lines: list[str]) -> str:
     """The body http_status_curl() read, on one line ('' when nothing answered)."""
-    return one_line(api_answers(lines).get("status", []))
+    return status_body(api_answers(lines))
+
+
+def status_body(answers: dict[str, list[str]]) -> str:
+    """The `answered status` answer among api_answers(), on one line ('' for none)."""
+    return one_line(answers.get("status", []))
 
 
 class UnitState(msgspec.Struct, frozen=True):

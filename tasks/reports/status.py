@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from tasks.host.probes import api_answers, api_list, parse_http_status
+from tasks.host.probes import api_answers, api_list, status_body
 from tasks.proxy.facts import parse_proxy
 from tasks.stack.facts import normalize_reference
 
@@ -105,7 +105,7 @@ def service_statuses(lines: list[str], now: datetime.datetime) -> tuple[list[Ser
         for summary in api_list(answers.get("localhost/containers/json", []))
     )
     rows = [_row(container, images, now) for container in containers if container]
-    body = parse_http_status(lines)
+    body = status_body(answers)
     return sorted(rows, key=lambda row: row.service), body
 
 
