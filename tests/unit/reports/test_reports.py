@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import http.server
 import json
-import os
+import socketserver
+import struct
 import subprocess
+import threading
 import urllib.parse
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
+from tasks.host.probes import DOCKER_SOCKET_PATH
 from tasks.reports.commands import logs_command
 from tasks.reports.status import service_statuses, status_document, status_table
 from tasks.settings import load_settings
@@ -25,80 +30,114 @@ def test_logs_command_follows_the_settings():
         {"logs_service": "prisma-db", "logs_lines": 5, "logs_since": "10m", "logs_follow": True},
     )
     command = logs_command(PATHS, settings)
-    assert "/logs?stdout=1&stderr=1&timestamps=1&tail=5&since=$since&follow=1" in command
+    assert '"stdout=1&stderr=1&timestamps=1&tail=5&since=$since&follow=1"' in command
     assert "since=$(( $(date +%s) - 600 ))" in command
     assert "%3Dprisma-db%22" in command and "prisma-database" not in command
     both = logs_command(PATHS, load_settings("h", {}))
-    assert '/logs?stdout=1&stderr=1&timestamps=1&tail=100"' in both
+    assert '"stdout=1&stderr=1&timestamps=1&tail=100"' in both
     assert "%3Dprisma-db%22" in both and "%3Dprisma-database%22" in both
-    assert "follow" not in both and "since" not in both
-    assert "docker logs" not in both and both.count("curl ") == 2  # the list, the logs
+    assert "&follow" not in both and "since=" not in both
+    # One perl lists the containers and reads their logs: no curl, no grep, no docker.
+    assert both.count("perl ") == 1
+    assert not any(tool in both for tool in ("curl", "grep", "docker logs"))
     stamp = logs_command(PATHS, load_settings("h", {"logs_since": "2026-11-28T10:00:00"}))
     assert "since=$(date -d 2026-11-28T10:00:00 +%s) || exit 1" in stamp
 
 
-# Stand-in for the host's curl: it answers each service's container list (prisma-db
-# named in the compose file, prisma-database named by Compose) and, for each logs URL,
-# Docker's framed stream of two lines of the container named (the first on stderr, the
-# second cut in two frames), or its error for $FAIL; then what --write-out asks. With
-# follow=1 it waits (up to 5 s) until every container's log is being read: read one
-# after the other, the first would wait in vain and fail.
-FAKE_CURL = """#!/usr/bin/env python3
-import os, re, struct, sys, time
+# Stand-in for Docker's API on its socket, answering as Docker does (HTTP/1.1, bodies
+# in chunks): each service's container list (prisma-db named in the compose file,
+# prisma-database named by Compose) and, for each container's logs, Docker's framed
+# stream of two lines (the first on stderr, the second cut in two frames); or a 404
+# with Docker's message for the container named FAIL, a stream cut off before its last
+# chunk for CUT, and a TTY's unframed log for TTY. With follow=1 it answers once every
+# container's log is being read (up to 5 s): read one after the other, the first would
+# wait in vain.
+class _DockerLogs(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    fail = cut = tty = ""
+    following: ClassVar[threading.Barrier] = threading.Barrier(2)
 
-def frame(stream, data):
-    sys.stdout.buffer.write(struct.pack(">BxxxI", stream, len(data)) + data)
+    def chunked(self, code: int, pieces: list[bytes], last: bool = True) -> None:
+        self.send_response(code)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for piece in pieces:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.flush()
+        if last:
+            self.wfile.write(b"0\r\n\r\n")
+        self.close_connection = True
 
-for argument in sys.argv[1:]:
-    if "prisma-db%22" in argument:
-        print('[{"Id":"1","Names":["/prisma-db"],"State":"running"}]')
-    elif "prisma-database%22" in argument:
-        print('[{"Id":"2","Names":["/prisma-prisma-database-1"]}]')
-    elif "/logs?" in argument:
-        name = re.search(r"containers/([^/]+)/logs", argument).group(1)
-        if "follow=1" in argument:
-            following = os.environ["FOLLOWING"]
-            with open(following, "a") as record:
-                record.write(name + "\\n")
-            for _ in range(50):
-                if len(open(following).read().split()) >= 2:
-                    break
-                time.sleep(0.1)
-            else:
-                sys.exit(1)
-        if name == os.environ.get("FAIL"):
-            sys.stdout.buffer.write(b'{"message":"No such container: ' + name.encode() + b'"}')
-            status = 404
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        if path == "/containers/json":
+            filters = urllib.parse.unquote(query)
+            name = "prisma-db" if 'service=prisma-db"' in filters else "prisma-prisma-database-1"
+            listed = [{"Id": "1", "Names": [f"/{name}"]}]
+            self.chunked(200, [json.dumps(listed, separators=(",", ":")).encode()])
+            return
+        name = path.split("/")[2]
+        if "follow=1" in query:
+            self.following.wait(timeout=5)
+        if name == self.fail:
+            self.chunked(404, [b'{"message":"No such container: ' + name.encode() + b'"}'])
+        elif name == self.tty:
+            self.chunked(200, [b"2026-11-29T10:00:00.1Z one\r\n2026-11-29T10:00:00.2Z two\r\n"])
         else:
-            frame(2, f"2026-11-29T10:00:00.000000001Z first of {name}\\n".encode())
-            frame(1, b"2026-11-29T10:00:00.000000002Z second")
-            frame(1, f" of {name}\\n".encode())
-            status = 200
-        sys.stdout.buffer.write(f"\\nanswered {status}\\n".encode())
-        sys.stdout.flush()
-"""
+            self.chunked(
+                200,
+                [
+                    _frame(2, f"2026-11-29T10:00:00.000000001Z first of {name}\n".encode()),
+                    _frame(1, b"2026-11-29T10:00:00.000000002Z second"),
+                    _frame(1, f" of {name}\n".encode()),
+                ],
+                last=name != self.cut,
+            )
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def address_string(self) -> str:
+        return "unix"
 
 
-def _run_on_fake_host(tmp_path: Path, command: str, fail: str = "") -> tuple[int, str]:
-    (tmp_path / "curl").write_text(FAKE_CURL)
-    (tmp_path / "curl").chmod(0o755)
-    environment = {
-        **os.environ,
-        "PATH": f"{tmp_path}:{os.environ['PATH']}",
-        "FAIL": fail,
-        "FOLLOWING": str(tmp_path / "following"),
-    }
-    result = subprocess.run(
-        ["sh", "-c", command], env=environment, capture_output=True, text=True, timeout=30
-    )
-    return result.returncode, result.stdout + result.stderr
+def _frame(stream: int, data: bytes) -> bytes:
+    return struct.pack(">BxxxI", stream, len(data)) + data
+
+
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def _logs_on_fake_docker(
+    tmp_path: Path, settings: dict, fail: str = "", cut: str = "", tty: str = ""
+) -> tuple[int, str, str]:
+    """logs.py's command run by sh against the stand-in: (exit status, stdout, stderr)."""
+    _DockerLogs.fail, _DockerLogs.cut, _DockerLogs.tty = fail, cut, tty
+    _DockerLogs.following = threading.Barrier(2)
+    socket_path = str(tmp_path / "docker.sock")
+    server = _UnixServer(socket_path, _DockerLogs)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    command = logs_command(PATHS, load_settings("h", settings))
+    assert command.count(DOCKER_SOCKET_PATH) == 1
+    try:
+        done = subprocess.run(
+            ["sh", "-c", command.replace(DOCKER_SOCKET_PATH, socket_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        Path(socket_path).unlink()
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.mark.parametrize("follow", [False, True])
 def test_logs_lines_are_prefixed_as_compose_prefixes_them(tmp_path, follow):
-    command = logs_command(PATHS, load_settings("h", {"logs_follow": follow}))
-    status, output = _run_on_fake_host(tmp_path, command)
-    assert status == 0, output
+    status, output, errors = _logs_on_fake_docker(tmp_path, {"logs_follow": follow})
+    assert status == 0, errors
     # Compose pads every name to the longest shown name plus one, then " | "; the
     # frames' headers are gone and a line cut in two frames is one line.
     assert sorted(output.splitlines()) == [
@@ -107,69 +146,46 @@ def test_logs_lines_are_prefixed_as_compose_prefixes_them(tmp_path, follow):
         "prisma-db          | 2026-11-29T10:00:00.000000001Z first of prisma-db",
         "prisma-db          | 2026-11-29T10:00:00.000000002Z second of prisma-db",
     ]
-    only_db = logs_command(PATHS, load_settings("h", {"logs_service": "prisma-db"}))
-    status, output = _run_on_fake_host(tmp_path, only_db)
+    status, output, _ = _logs_on_fake_docker(tmp_path, {"logs_service": "prisma-db"})
     assert status == 0 and output.splitlines()[0].startswith("prisma-db  | 2026-"), output
 
 
 @pytest.mark.parametrize("follow", [False, True])
 def test_logs_fail_when_a_container_cannot_be_read_or_docker_does_not_answer(tmp_path, follow):
-    command = logs_command(PATHS, load_settings("h", {"logs_follow": follow}))
-    status, output = _run_on_fake_host(tmp_path, command, fail="prisma-db")
+    settings = {"logs_follow": follow}
+    status, output, _ = _logs_on_fake_docker(tmp_path, settings, fail="prisma-db")
     assert status != 0
     assert "prisma-db          | Error response from daemon: No such container: prisma-db" in (
         output
     )
     assert "prisma-database-1  | 2026-11-29T10:00:00.000000001Z first" in output
-    (tmp_path / "curl").write_text("#!/bin/sh\necho 'curl: (7) Failed to connect' >&2; exit 7\n")
-    no_docker = subprocess.run(
-        ["sh", "-c", command],
-        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-    )
-    assert no_docker.returncode != 0 and "Failed to connect" in no_docker.stderr
+    command = logs_command(PATHS, load_settings("h", settings))
+    nowhere = command.replace(DOCKER_SOCKET_PATH, str(tmp_path / "none.sock"))
+    no_docker = subprocess.run(["sh", "-c", nowhere], capture_output=True, text=True, timeout=30)
+    assert no_docker.returncode != 0 and no_docker.stdout == ""
+    assert no_docker.stderr == f"Docker did not answer on {tmp_path / 'none.sock'}\n"
 
 
-def test_a_log_read_that_ends_early_fails():
-    """The demultiplexer fails when curl gave it fewer answers than containers (curl
-    could not connect, or was killed)."""
-    from tasks.reports.commands import demux_logs_script
-
-    frame = b"\x01\x00\x00\x00\x00\x00\x00\x03ok\n"
-    done = subprocess.run(
-        ["perl", "-e", demux_logs_script(), "4", "a", "b"],
-        input=frame + b"\nanswered 200\n" + frame,
-        capture_output=True,
-        check=False,
-    )
-    assert done.returncode == 1
-    assert done.stdout.decode().splitlines() == ["a    | ok", "b    | ok"]
-    complete = b"\nanswered 200\n"
-    done = subprocess.run(
-        ["perl", "-e", demux_logs_script(), "4", "a", "b"],
-        input=frame + complete + frame + complete,
-        capture_output=True,
-        check=False,
-    )
-    assert done.returncode == 0
+def test_a_log_cut_off_before_its_end_fails(tmp_path):
+    """A connection to Docker that ends before the log's last chunk (Docker stopped,
+    the reader killed) is not the end of the log: the run fails and says so."""
+    status, output, _ = _logs_on_fake_docker(tmp_path, {}, cut="prisma-db")
+    assert status == 1
+    assert "prisma-db          | the log was cut off: Docker's answer ended early" in output
+    assert "prisma-db          | 2026-11-29T10:00:00.000000002Z second of prisma-db" in output
+    # The control: read whole, the same log passes.
+    assert _logs_on_fake_docker(tmp_path, {})[0] == 0
 
 
-def test_a_log_stream_without_frames_is_shown_as_it_is():
+def test_a_log_stream_without_frames_is_shown_as_it_is(tmp_path):
     """A container with a TTY: Docker sends its log as it is, without frames."""
-    from tasks.reports.commands import demux_logs_script
-
-    raw = b"2026-11-29T10:00:00.1Z one\r\n2026-11-29T10:00:00.2Z two\r\n"
-    done = subprocess.run(
-        ["perl", "-e", demux_logs_script(), "4", "tty"],
-        input=raw + b"\nanswered 200\n",
-        capture_output=True,
-        check=False,
+    status, output, _ = _logs_on_fake_docker(
+        tmp_path, {"logs_service": "prisma-db"}, tty="prisma-db"
     )
-    assert done.returncode == 0
-    assert done.stdout.decode().splitlines() == [
-        "tty  | 2026-11-29T10:00:00.1Z one",
-        "tty  | 2026-11-29T10:00:00.2Z two",
+    assert status == 0
+    assert output.splitlines() == [
+        "prisma-db  | 2026-11-29T10:00:00.1Z one",
+        "prisma-db  | 2026-11-29T10:00:00.2Z two",
     ]
 
 
