@@ -93,6 +93,30 @@ def image_exists(reference: str) -> bool:
     return docker("image", "inspect", reference, check=False).returncode == 0
 
 
+def references_of(repository: str) -> list[str]:
+    """This engine's references in repository: `repository:tag`, and `repository@digest`
+    for each digest a push gave it."""
+    listed = docker(
+        "images", "--digests", "--format", "{{.Tag}} {{.Digest}}", repository, check=False
+    ).stdout.split("\n")
+    references = []
+    for line in listed:
+        tag, _, digest = line.partition(" ")
+        references += [f"{repository}:{tag}"] if tag and tag != "<none>" else []
+        references += [f"{repository}@{digest}"] if digest and digest != "<none>" else []
+    return references
+
+
+def forget_references(repository: str) -> None:
+    """Remove this engine's references in repository (a test host's registry): each test
+    host's registry has a port of its own, so each push left its tag and its digest in
+    this engine's image list, about 1,900 of them on one machine before 2026-11-30. The
+    images keep their own tags; one that has no other reference is removed with it."""
+    references = references_of(repository)
+    if references:
+        docker("rmi", *references, check=False)
+
+
 # ---------------------------------------------------------------------------
 # Images
 # ---------------------------------------------------------------------------
@@ -317,16 +341,21 @@ class TestHost:
         return f"http://127.0.0.1:{self.published[port_in_host]}{path}"
 
     def push(self, local_image: str, repository: str) -> str:
-        """Push local_image to this host's registry; return the reference the host pulls."""
+        """Push local_image to this host's registry; return the reference the host pulls.
+        The tag the push needs is removed after it, with the digests pushes gave its
+        repository (see forget_references())."""
         outside = f"127.0.0.1:{self.registry_port}/{repository}"
         docker("tag", local_image, outside)
-        for _attempt in range(30):
-            result = docker("push", outside, check=False, timeout=900)
-            if result.returncode == 0:
-                break
-            time.sleep(1)  # the registry may still be starting
-        else:
-            raise HarnessError(f"docker push {outside} failed: {result.stderr.strip()[-500:]}")
+        try:
+            for _attempt in range(30):
+                result = docker("push", outside, check=False, timeout=900)
+                if result.returncode == 0:
+                    break
+                time.sleep(1)  # the registry may still be starting
+            else:
+                raise HarnessError(f"docker push {outside} failed: {result.stderr.strip()[-500:]}")
+        finally:
+            forget_references(outside.rsplit(":", 1)[0])
         return f"{REGISTRY_IN_HOST}/{repository}"
 
     def wait_until_booted(self, timeout: float = 300) -> None:

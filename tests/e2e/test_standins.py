@@ -19,6 +19,7 @@ import yaml
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.e2e import harness
 from tests.e2e.conftest import own_deployer
 
 pytestmark = pytest.mark.e2e
@@ -274,6 +275,21 @@ def test_a_host_of_another_architecture_is_refused_before_it_changes(stack):
         assert stack.host.exec("sha256sum /opt/prisma/.env").stdout == env_before
     finally:
         stack.host.exec(f"mv {query}.real {query}")
+
+
+def test_a_push_leaves_no_reference_in_this_engine(stack, stand_in_images):
+    """Each test host's registry has a port of its own: the tag a push needs and the
+    digest the push gives it are removed after it, or every run of the suite and of the
+    bench would leave them in this engine's image list."""
+    repository = f"127.0.0.1:{stack.host.registry_port}/prisma"
+    # The control: a reference made here by hand is listed, then forgotten.
+    harness.docker("tag", stand_in_images.prisma, f"{repository}:control")
+    assert harness.references_of(repository) == [f"{repository}:control"]
+    harness.forget_references(repository)
+    assert harness.references_of(repository) == []
+    stack.host.push(stand_in_images.prisma, "prisma:1.0")  # the image the stack runs
+    assert harness.references_of(repository) == []
+    assert harness.image_exists(stand_in_images.prisma)
 
 
 def mebibytes(size: str) -> float:
