@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import http.server
 import json
+import re
 import socketserver
 import struct
 import subprocess
@@ -16,7 +17,8 @@ from typing import ClassVar
 import pytest
 
 from tasks.host.probes import DOCKER_SOCKET_PATH
-from tasks.reports.commands import logs_command
+from tasks.proxy.commands import certificate_probe
+from tasks.reports.commands import logs_command, status_report
 from tasks.reports.status import service_statuses, status_document, status_table
 from tasks.settings import load_settings
 from tasks.stack.layout import StackPaths
@@ -42,6 +44,18 @@ def test_logs_command_follows_the_settings():
     assert not any(tool in both for tool in ("curl", "grep", "docker logs"))
     stamp = logs_command(PATHS, load_settings("h", {"logs_since": "2026-11-28T10:00:00"}))
     assert "since=$(date -d 2026-11-28T10:00:00 +%s) || exit 1" in stamp
+    # Each service's list: the project's containers of that service, one-off ones left out.
+    lists = re.findall(r"'http://localhost/containers/json\?all=1&filters=([^']*)'", both)
+    assert [json.loads(urllib.parse.unquote(found)) for found in lists] == [
+        {"label": [f"com.docker.compose.{key}" for key in ("project=prisma", "oneoff=False", s)]}
+        for s in ("service=prisma-db", "service=prisma-database")
+    ]
+
+
+def test_the_status_report_reads_the_certificates_only_with_a_domain():
+    with_domain = status_report(PATHS, "u", "prisma.example.com")
+    assert with_domain.endswith(f"; {certificate_probe(PATHS, 'prisma.example.com')}")
+    assert "certificate" not in status_report(PATHS, "u")
 
 
 # Stand-in for Docker's API on its socket, answering as Docker does (HTTP/1.1, bodies
