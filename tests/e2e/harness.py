@@ -110,7 +110,7 @@ def references_of(repository: str) -> list[str]:
 def forget_references(repository: str) -> None:
     """Remove this engine's references in repository (a test host's registry): each test
     host's registry has a port of its own, so each push left its tag and its digest in
-    this engine's image list, about 1,900 of them on one machine before 2026-11-30. The
+    this engine's image list, 1,860 of them on one machine before 2026-11-30. The
     images keep their own tags; one that has no other reference is removed with it."""
     references = references_of(repository)
     if references:

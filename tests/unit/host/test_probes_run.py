@@ -14,7 +14,6 @@ import os
 import shlex
 import shutil
 import socket
-import socketserver
 import subprocess
 import threading
 import time
@@ -46,6 +45,7 @@ from tasks.stack.facts import (
     stack_files_probe,
 )
 from tasks.stack.layout import StackPaths
+from tests.unit.unix_http import UnixHTTPServer
 
 SHELLS = ["sh", "bash"]
 
@@ -264,10 +264,6 @@ class _Answers(http.server.BaseHTTPRequestHandler):
         return "unix"
 
 
-class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-
 @contextmanager
 def _serving(tmp_path: Path, answers: dict[str, tuple[int, bytes, str]]):
     """A Docker API on a socket in tmp_path and an HTTP server on 127.0.0.1, both giving
@@ -275,7 +271,7 @@ def _serving(tmp_path: Path, answers: dict[str, tuple[int, bytes, str]]):
     _Answers.answers = answers
     socket_path = str(tmp_path / "docker.sock")
     servers = [
-        _UnixHTTPServer(socket_path, _Answers),
+        UnixHTTPServer(socket_path, _Answers),
         http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers),
     ]
     for server in servers:

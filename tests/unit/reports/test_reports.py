@@ -6,7 +6,6 @@ import datetime
 import http.server
 import json
 import re
-import socketserver
 import struct
 import subprocess
 import threading
@@ -22,6 +21,7 @@ from tasks.reports.commands import logs_command, status_report
 from tasks.reports.status import service_statuses, status_document, status_table
 from tasks.settings import load_settings
 from tasks.stack.layout import StackPaths
+from tests.unit.unix_http import UnixHTTPServer
 
 PATHS = StackPaths("/opt/prisma", "prisma")
 
@@ -119,10 +119,6 @@ def _frame(stream: int, data: bytes) -> bytes:
     return struct.pack(">BxxxI", stream, len(data)) + data
 
 
-class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-
 def _logs_on_fake_docker(
     tmp_path: Path, settings: dict, fail: str = "", cut: str = "", tty: str = ""
 ) -> tuple[int, str, str]:
@@ -130,7 +126,7 @@ def _logs_on_fake_docker(
     _DockerLogs.fail, _DockerLogs.cut, _DockerLogs.tty = fail, cut, tty
     _DockerLogs.following = threading.Barrier(2)
     socket_path = str(tmp_path / "docker.sock")
-    server = _UnixServer(socket_path, _DockerLogs)
+    server = UnixHTTPServer(socket_path, _DockerLogs)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     command = logs_command(PATHS, load_settings("h", settings))
     assert command.count(DOCKER_SOCKET_PATH) == 1
