@@ -3,7 +3,8 @@
 # '\nanswered %{url_effective}\n' does (see tasks/host/probes.py). curl costs the host
 # about 5 ms of CPU more for the same answers: it loads some 35 libraries, this loads none.
 #
-# Arguments: Docker's socket, then the URLs. http://localhost/... is asked on the socket
+# Arguments: Docker's socket, then the URLs (and for deploy.py's read, first,
+# packages=<name>,<name>...: see packages() below). http://localhost/... is asked on the socket
 # (10 s at most). One given as status=<url> is asked over TCP (5 s at most), and its
 # answer is followed by "answered status"; a body over 64 KiB is not shown, as curl's
 # --max-filesize 65536. An answer that did not come whole in time is not shown.
@@ -14,6 +15,7 @@
 $SIG{ALRM} = sub { die "timeout\n" };
 my $docker_socket = shift @ARGV;
 for my $given (@ARGV) {
+    if ($given =~ /^packages=(.*)$/s) { packages(split /,/, $1); next }
     my ($label, $url) = $given =~ /^status=(.*)$/s ? ('status', $1) : ($given, $given);
     my ($place, $path) = $url =~ m{^http://([^/]+)(/.*)?$}s;
     my $on_socket = $label ne 'status';
@@ -57,4 +59,42 @@ for my $given (@ARGV) {
         && $answer =~ s/\AHTTP\/[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n//
         && ($on_socket || length $answer <= 65536);
     print $answer, "\nanswered $label\n";
+}
+
+
+# Each named package's line as dpkg-query -W -f='pkg ${Package} ${Version}
+# ${db:Status-Abbrev} ${Architecture}\n' prints it, from dpkg's status file, for those
+# the file holds (dpkg-query also lists, as "un", names other packages only mention);
+# then "answered packages". dpkg-query costs the host about 4.5 ms of CPU (it loads the
+# whole database), this about 0.5 ms in a perl that runs anyway. While dpkg has left
+# work in updates/ (an interrupted run), the status file is not the whole truth, and
+# dpkg-query itself is asked. The database is where dpkg-query looks: DPKG_ADMINDIR,
+# else /var/lib/dpkg.
+sub packages {
+    my %wanted = map { $_ => 1 } @_;
+    my $database = $ENV{DPKG_ADMINDIR} || '/var/lib/dpkg';
+    my $pending = 0;
+    if (opendir my $updates, "$database/updates") {
+        $pending = grep { !/^\.\.?$/ } readdir $updates;
+    }
+    if ($pending) {
+        system "dpkg-query -W -f='pkg \${Package} \${Version} \${db:Status-Abbrev} "
+            . "\${Architecture}\\n' " . join(' ', sort keys %wanted) . ' 2>/dev/null';
+    } elsif (open my $status, '<', "$database/status") {
+        my %want = (unknown => 'u', install => 'i', hold => 'h', deinstall => 'r', purge => 'p');
+        my %state = ('not-installed' => 'n', 'config-files' => 'c', 'half-installed' => 'H',
+            unpacked => 'U', 'half-configured' => 'F', 'triggers-awaited' => 'W',
+            'triggers-pending' => 't', installed => 'i');
+        local $/ = '';    # a stanza at a time
+        while (my $stanza = <$status>) {
+            next unless $stanza =~ /^Package: (\S+)$/m && $wanted{$1};
+            my $name = $1;
+            my %field = $stanza =~ /^(Status|Version|Architecture): (.*)$/mg;
+            my ($want, $flag, $state) = split ' ', $field{Status} // '';
+            print "pkg $name ", $field{Version} // '', ' ', $want{$want // ''} // '?',
+                $state{$state // ''} // '?', ($flag // '') eq 'reinstreq' ? 'R' : ' ',
+                ' ', $field{Architecture} // '', "\n";
+        }
+    }
+    print "answered packages\n";
 }

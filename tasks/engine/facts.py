@@ -17,6 +17,7 @@ from tasks.host.paths import MISSING, PathState, paths_in, with_paths
 from tasks.host.probes import (
     UnitState,
     file_lines_probe,
+    packages_probe,
     parse_unit_states,
     tagged,
     unit_states_probe,
@@ -123,16 +124,18 @@ def docker_unit_probe(
     )
 
 
+# The packages the engine part reads (packages_probe()): dpkg's own package says the
+# host's architecture.
+ENGINE_PACKAGES = ("dpkg", *CANDIDATE_PACKAGES)
+
+
 def engine_state_probe() -> str:
-    """Tagged lines: `os-release`, `pkg` (the `dpkg` package's architecture is the
-    host's), `daemon-json`, `init`, the service's state, swap (with `mem-kb`); the
-    engine's paths are probed beside (ENGINE_PATHS). Shell built-ins wherever they do:
-    each process costs the host a few milliseconds of CPU on every run."""
-    package_format = "pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n"
-    packages = " ".join(("dpkg", *CANDIDATE_PACKAGES))
+    """Tagged lines: `os-release`, `daemon-json`, `init`, the service's state, swap (with
+    `mem-kb`); the engine's paths (ENGINE_PATHS) and packages (ENGINE_PACKAGES) are
+    probed beside. Shell built-ins wherever they do: each process costs the host a few
+    milliseconds of CPU on every run."""
     return (
         f"{file_lines_probe(OS_RELEASE, 'os-release ')}; "
-        f"dpkg-query -W -f='{package_format}' {packages} 2>/dev/null; "
         f"{file_lines_probe(DAEMON_JSON, 'daemon-json ')}; "
         # dpkg leaves work in updates/ when it was interrupted (a killed run, a reboot).
         'for f in /var/lib/dpkg/updates/*; do [ -e "$f" ] && echo dpkg-interrupted; break; done; '
@@ -146,8 +149,9 @@ def engine_state_probe() -> str:
 
 
 def engine_probe() -> str:
-    """The engine part read on its own: its paths, then engine_state_probe()."""
-    return with_paths(ENGINE_PATHS, engine_state_probe())
+    """The engine part read on its own: its paths, its packages, then
+    engine_state_probe()."""
+    return with_paths(ENGINE_PATHS, f"{packages_probe(ENGINE_PACKAGES)}; {engine_state_probe()}")
 
 
 def _os_release_value(text: str) -> str:

@@ -24,6 +24,7 @@ DOCKER_API = f"curl --silent --max-time 10 {DOCKER_SOCKET}"
 ANSWERED = "answered"
 ANSWERED_WRITE_OUT = "--write-out " + shlex.quote("\\n" + ANSWERED + " %{url_effective}\\n")
 _SECTION = "--- probe"
+PACKAGES = "packages"  # http_get()'s label for the packages it read
 
 
 def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
@@ -121,16 +122,34 @@ def file_lines_probe(path: str, prefix: str = "") -> str:
     )
 
 
-def http_get(docker_urls: list[str], status_url: str = "") -> str:
+def http_get(docker_urls: list[str], status_url: str = "", packages: tuple[str, ...] = ()) -> str:
     """A perl (files/http-get.pl) that GETs each Docker API URL on its socket, then
     status_url over TCP, each answer followed by `answered <url>` (`answered status` for
     status_url), as curl with ANSWERED_WRITE_OUT and then http_status_curl() prints them.
     For deploy.py's read and status.py's report: it costs the host about 5 ms of CPU
     less than curl per call (perl-base is Essential on Debian and Ubuntu: every
-    supported host has perl)."""
+    supported host has perl). Before the answers, with packages, their packages_probe()
+    lines: a perl's start costs the host more than reading them."""
     status = [f"status={status_url}"] if status_url else []
-    arguments = " ".join(shlex.quote(a) for a in [DOCKER_SOCKET_PATH, *docker_urls, *status])
+    wanted = [f"{PACKAGES}={','.join(packages)}"] if packages else []
+    arguments = " ".join(
+        shlex.quote(a) for a in [DOCKER_SOCKET_PATH, *wanted, *docker_urls, *status]
+    )
     return f"perl -e {shlex.quote(script_text('http-get.pl'))} {arguments}"
+
+
+def packages_probe(packages: tuple[str, ...]) -> str:
+    """`pkg <name> <version> <status> <architecture>` per package dpkg knows of, as
+    `dpkg-query -W -f='pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n'`
+    prints them, then `answered packages` (see package_lines()), read from dpkg's status
+    file by files/http-get.pl: about 0.5 ms of the host's CPU, where dpkg-query, which
+    loads the whole database, costs about 4.5 ms."""
+    return http_get([], packages=packages)
+
+
+def package_lines(lines: list[str]) -> list[str]:
+    """The `pkg` lines of a packages_probe(), or of an http_get() that read packages."""
+    return api_answers(lines).get(PACKAGES, [])
 
 
 def http_status_curl(url: str) -> str:

@@ -15,12 +15,17 @@ from tasks.backups.facts import (
     offsite_backups_state_probe,
 )
 from tasks.engine.config_files import ENGINE_PATHS
-from tasks.engine.facts import DockerEngine, DockerEngineState, engine_state_probe
+from tasks.engine.facts import (
+    ENGINE_PACKAGES,
+    DockerEngine,
+    DockerEngineState,
+    engine_state_probe,
+)
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState, firewall_state_probe
 from tasks.firewall.files import PATHS as FIREWALL_PATHS
 from tasks.host.paths import path_probe
-from tasks.host.probes import in_one_shell, parse_http_status, sections
+from tasks.host.probes import in_one_shell, package_lines, parse_http_status, sections
 from tasks.proxy.config import HttpsCheck
 from tasks.proxy.facts import Proxy, ProxyState, proxy_paths, proxy_state_probe
 from tasks.settings import Settings
@@ -56,17 +61,18 @@ class PartArguments(msgspec.Struct, frozen=True):
 
 
 class _Part(msgspec.Struct, frozen=True):
-    """A part's probe without its paths (read by one path probe for all parts)."""
+    """A part's probe without its paths and packages (read for all parts at once)."""
 
     paths: tuple[str, ...]
     probe: str
+    packages: tuple[str, ...] = ()
 
 
 def _parts(paths: StackPaths, parts: PartArguments) -> list[_Part]:
     """The parts read in turn, in the order WholeHost prints them (see _PARSERS)."""
     https = parts.https or HttpsCheck("", "", "", "", 0, "", "", paths)
     return [
-        _Part(tuple(ENGINE_PATHS), engine_state_probe()),
+        _Part(tuple(ENGINE_PATHS), engine_state_probe(), ENGINE_PACKAGES),
         _Part(tuple(FIREWALL_PATHS), firewall_state_probe()),
         _Part(tuple(stack_file_paths(paths)), stack_files_state_probe(paths)),
         _Part(
@@ -79,7 +85,7 @@ def _parts(paths: StackPaths, parts: PartArguments) -> list[_Part]:
 
 
 # How each part of _parts() is read back, in its order; then come, from the background,
-# every part's paths and the Compose project (with GET /status).
+# every part's paths and the Compose project (with GET /status and every part's packages).
 _PARSERS: tuple[FactBase, ...] = (
     DockerEngine(),
     Firewall(),
@@ -93,18 +99,22 @@ _PARSERS: tuple[FactBase, ...] = (
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
     stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
-    and off-site backups. One `stat` and one `sha256sum` read every part's paths, and
-    they and the Compose project's perl run beside the rest."""
+    and off-site backups. One `stat` and one `sha256sum` read every part's paths, the
+    Compose project's perl every part's packages, and they run beside the rest."""
 
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
         in_turn = _parts(paths, parts)
         every_path = [path for part in in_turn for path in part.paths]
+        every_package = tuple(package for part in in_turn for package in part.packages)
         # The paths first in the background: the Compose record's check there uses their
         # digests, and the perl after it waits on dockerd beside the parts' probes.
         return in_one_shell(
             [part.probe for part in in_turn],
-            [path_probe(every_path), compose_project_probe(paths, parts.url, digests_read=True)],
+            [
+                path_probe(every_path),
+                compose_project_probe(paths, parts.url, True, every_package),
+            ],
         )
 
     @override
@@ -115,9 +125,10 @@ class WholeHost(FactBase[WholeHostState]):
     @override
     def process(self, output) -> WholeHostState:
         *in_turn, every_path, compose = sections(output, len(_PARSERS) + 2)
-        # Each part's parser finds its own paths among all of them.
+        # Each part's parser finds its own paths and packages among all of them.
+        shared = every_path + package_lines(compose)
         engine, firewall, files, proxy, volume, backups = (
-            fact.process(every_path + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
+            fact.process(shared + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
         )
         project = ComposeProject().process(compose)
         stack = StackState(files, project, parse_http_status(compose))

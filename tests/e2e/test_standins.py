@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shlex
 import time
 import urllib.error
 import urllib.request
@@ -257,16 +258,18 @@ def test_the_kept_cluster_key_signs_tokens_the_server_accepts(stack):
 
 
 def test_a_host_of_another_architecture_is_refused_before_it_changes(stack):
-    """dpkg answers arm64, as on an arm64 droplet (its own package's architecture is the
-    host's): mysql:5.7 and prisma:1.0 have no such image (the deploy names them, so the
-    test asks for the default image names)."""
-    query = "/usr/bin/dpkg-query"
+    """dpkg's database says its own package is arm64, as on an arm64 droplet (dpkg's
+    architecture is the host's): mysql:5.7 and prisma:1.0 have no such image (the deploy
+    names them, so the test asks for the default image names)."""
+    status = "/var/lib/dpkg/status"
+    arm64 = "s/^Architecture: amd64$/Architecture: arm64/m if /^Package: dpkg$/m"
     stack.host.exec(
-        f"mv {query} {query}.real && printf '%s\\n' '#!/bin/sh' "
-        f'\'{query}.real "$@" | sed "s/^\\(pkg dpkg .*\\) amd64$/\\1 arm64/"\' '
-        f"> {query} && chmod 755 {query}"
+        f"cp -p {status} {status}.real && perl -00 -pi -e {shlex.quote(arm64)} {status}"
     )
     try:
+        # The control: dpkg's database now says arm64.
+        query = "dpkg-query -W -f='${Architecture}' dpkg"
+        assert stack.host.exec(query).stdout.strip() == "arm64"
         env_before = stack.host.exec("sha256sum /opt/prisma/.env").stdout
         refused = stack.run(flags=("-y",), prisma_db_image="mysql:5.7")
         assert refused.returncode != 0
@@ -274,7 +277,7 @@ def test_a_host_of_another_architecture_is_refused_before_it_changes(stack):
         assert "this host is arm64" in refused.output
         assert stack.host.exec("sha256sum /opt/prisma/.env").stdout == env_before
     finally:
-        stack.host.exec(f"mv {query}.real {query}")
+        stack.host.exec(f"mv {status}.real {status}")
 
 
 def test_a_push_leaves_no_reference_in_this_engine(stack, stand_in_images):

@@ -32,6 +32,8 @@ from tasks.host.probes import (
     http_status_curl,
     http_status_probe,
     in_one_shell,
+    package_lines,
+    packages_probe,
     parse_http_status,
     sections,
 )
@@ -220,6 +222,112 @@ def test_the_engine_probe_reads_this_machines_architecture_and_memory():
     native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True)
     assert found.architecture == native.stdout.strip()
     assert found.memory_bytes > 0 and found.platform.distro
+
+
+DPKG_QUERY = "dpkg-query -W -f='pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n' "
+# A status file as dpkg writes it: one stanza per package (and architecture), a blank
+# line between; continuation lines start with a space.
+DPKG_STATUS = """\
+Package: dpkg
+Status: install ok installed
+Maintainer: m
+Architecture: arm64
+Version: 1.22.21
+Description: the package manager
+
+Package: docker.io
+Status: install ok installed
+Maintainer: m
+Architecture: arm64
+Version: 26.1.5+dfsg1-9
+Description: a description
+ that goes on, Package: runc
+
+Package: containerd
+Status: deinstall ok config-files
+Maintainer: m
+Architecture: arm64
+Version: 1.7.24
+
+Package: runc
+Status: install reinstreq half-configured
+Maintainer: m
+Architecture: arm64
+Version: 1.1.15
+
+Package: curl
+Status: install ok installed
+Maintainer: m
+Architecture: arm64
+Multi-Arch: same
+Version: 8.14.1
+
+Package: curl
+Status: install ok installed
+Maintainer: m
+Architecture: armhf
+Multi-Arch: same
+Version: 8.14.1
+
+Package: unasked
+Status: install ok installed
+Maintainer: m
+Architecture: all
+Version: 1
+"""
+ASKED = ("dpkg", "docker.io", "containerd", "runc", "curl", "docker-ce")
+
+
+def _dpkg_database(tmp_path: Path) -> dict[str, str]:
+    """A dpkg database of DPKG_STATUS, and the environment that points dpkg-query (and
+    the packages probe) at it."""
+    database = tmp_path / "dpkg"
+    (database / "updates").mkdir(parents=True)
+    (database / "info").mkdir()
+    (database / "status").write_text(DPKG_STATUS)
+    return {**os.environ, "DPKG_ADMINDIR": str(database)}
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_the_packages_probe_prints_what_dpkg_query_prints(tmp_path):
+    """Read from the status file, as dpkg-query reads it: installed, config files only,
+    half-configured and needing a reinstall, two architectures of one package; not the
+    package no one asked for, nor one only named in another's description."""
+    env = _dpkg_database(tmp_path)
+    asked = run(packages_probe(ASKED), env=env)
+    assert package_lines(asked) == [line for line in asked if line.startswith("pkg ")]
+    dpkg_query = run(DPKG_QUERY + " ".join(ASKED), env=env)
+    assert sorted(package_lines(asked)) == sorted(dpkg_query)
+    assert "pkg runc 1.1.15 iFR arm64" in dpkg_query  # the status letters, as dpkg's
+    from tasks.engine.facts import parse_engine
+
+    engine = parse_engine(asked)
+    assert engine.architecture == "arm64"
+    assert engine.packages == {"docker.io": ["26.1.5+dfsg1-9"], "curl": ["8.14.1", "8.14.1"]}
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_the_packages_probe_asks_dpkg_query_while_dpkg_has_work_left(tmp_path):
+    """An interrupted dpkg leaves stanzas in updates/ that the status file does not hold
+    yet: dpkg-query applies them, and so the probe asks it then."""
+    env = _dpkg_database(tmp_path)
+    update = DPKG_STATUS.split("\n\n")[1].replace("ok installed", "ok unpacked")
+    update = update.replace("26.1.5+dfsg1-9", "27.0")
+    (Path(env["DPKG_ADMINDIR"]) / "updates" / "0000").write_text(update + "\n")
+    asked = package_lines(run(packages_probe(ASKED), env=env))
+    assert "pkg docker.io 27.0 iU  arm64" in asked
+    assert sorted(asked) == sorted(run(DPKG_QUERY + " ".join(ASKED), env=env))
+
+
+@pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")
+def test_the_packages_probe_reads_this_machines_database_as_dpkg_query_does():
+    """On a real database: every package the status file holds, as dpkg-query prints
+    it (dpkg-query also lists names other packages only mention, as `un`)."""
+    names = ("dpkg", "python3", "perl-base", "docker-ce", "no-such-package")
+    dpkg_query = run(DPKG_QUERY + " ".join(names))
+    held = [line for line in dpkg_query if not line.endswith(" un  ")]
+    assert any(line.startswith("pkg dpkg ") for line in held)
+    assert sorted(package_lines(run(packages_probe(names)))) == sorted(held)
 
 
 def test_a_failed_compose_up_fails_the_command_and_leaves_the_record(tmp_path):

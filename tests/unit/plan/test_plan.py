@@ -40,13 +40,15 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
     # Every part's paths in one stat and one sha256sum, whose digests the Compose record's
-    # check uses too; they and the Compose project's perl (with GET /status) in the
-    # background: the left side of the one pipe, read after the other parts.
+    # check uses too; they and the Compose project's perl (with GET /status and every
+    # part's packages) in the background: the left side of the one pipe, read after the
+    # other parts. No dpkg-query: it costs the host more than that perl's reading.
     assert command.count("stat -c") == 1 and command.count("sha256sum") == 1
     for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
         assert f" {path} " in command.split("stat -c")[0]
     background, _, in_turn = command.partition(" 2>/dev/null | { everything=$(")
-    assert "perl -e" in background and "dpkg-query" in in_turn
+    assert "perl -e" in background and " packages=dpkg,ca-certificates," in background
+    assert "dpkg-query -W" not in in_turn
     # Printed at the end in one write, not line by line (one SSH packet or so each).
     assert in_turn.endswith("</dev/null; cat); printf '%s\\n' \"$everything\"; }")
     # POSIX sh: pyinfra's default shell runs it (sh, dash on Debian and Ubuntu).
@@ -73,6 +75,9 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             *path_lines("/opt/prisma", "directory", 700),
             *path_lines("/opt/prisma/proxy", "directory", 755),
             "--- probe",
+            "pkg dpkg 1.22.21 ii  arm64",
+            "pkg docker.io 26.1.5 ii  arm64",
+            "answered packages",
             "[]",
             "answered http://localhost/containers/json?all=1",
             "[]",
@@ -88,6 +93,9 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     assert found.engine.path("/etc/docker/daemon.json").sha256 == "abc"
     assert not found.firewall.path("/usr/local/sbin/prisma-firewall").exists
     assert found.engine.platform == Platform("debian", "13", "trixie")
+    # The engine finds its packages among the Compose project's perl's answers.
+    assert found.engine.architecture == "arm64"
+    assert found.engine.packages == {"docker.io": ["26.1.5"]}
     assert found.firewall.systemd and not found.engine.systemd
     assert found.stack.files.volume and found.stack.files.path("/opt/prisma").exists
     assert found.stack.project.desired_hashes == {"prisma-db": "h1"}
