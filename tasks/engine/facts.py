@@ -51,10 +51,14 @@ def swap_probe(
 ) -> str:
     """Tagged lines: `mem-kb` (MemTotal), `swap-kb`, `swap-file-kb` (in use),
     `swap-file`, `swap-fstab`; kB as the kernel says it, read with shell built-ins (awk
-    was a process on every run). The files are parameters for the unit tests only."""
+    was a process on every run). meminfo is read only up to SwapTotal once MemTotal is
+    seen (the kernel prints MemTotal first, SwapTotal 15th of some 55 lines): dash reads
+    a byte at a time, and the whole file cost a host about 1.2 ms of CPU on every run.
+    The files are parameters for the unit tests only."""
     return (
-        "while read -r key value _; do case $key in "
-        'MemTotal:) echo "mem-kb $value";; SwapTotal:) echo "swap-kb $value";; esac; '
+        "mem=; while read -r key value _; do case $key in "
+        'MemTotal:) echo "mem-kb $value"; mem=1;; '
+        'SwapTotal:) echo "swap-kb $value"; [ -n "$mem" ] && break;; esac; '
         f"done 2>/dev/null < {meminfo}; "
         f'while read -r name _ size _; do [ "$name" = {SWAP_FILE} ] && '
         f'echo "swap-file-kb $size"; done 2>/dev/null < {swaps}; '

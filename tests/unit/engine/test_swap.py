@@ -52,6 +52,30 @@ def test_the_probe_finds_the_swap_file_in_use_and_in_fstab(tmp_path, shell):
     assert not parse_swap(lines.splitlines()).in_fstab
 
 
+@pytest.mark.parametrize("shell", ["sh", "bash"])
+def test_meminfo_is_read_up_to_swap_total_once_mem_total_is_seen(tmp_path, shell):
+    import subprocess
+
+    meminfo = tmp_path / "meminfo"
+    probe = swap_probe(str(meminfo), str(tmp_path / "none"), str(tmp_path / "none"))
+
+    def read(text: str) -> list[str]:
+        meminfo.write_text(text)
+        done = subprocess.run([shell, "-c", probe], capture_output=True, text=True)
+        return done.stdout.splitlines()
+
+    # What follows SwapTotal is not read (a later MemTotal line would be printed).
+    assert read("MemTotal: 1000 kB\nSwapTotal: 4 kB\nMemTotal: 9 kB\n") == [
+        "mem-kb 1000",
+        "swap-kb 4",
+    ]
+    # SwapTotal first (never so in Linux): read on until MemTotal.
+    assert read("SwapTotal: 4 kB\nMemFree: 5 kB\nMemTotal: 1000 kB\n") == [
+        "swap-kb 4",
+        "mem-kb 1000",
+    ]
+
+
 def test_the_parser_reads_sizes_in_kilobytes_and_flags():
     assert parse_swap(["swap-kb 2097148", "swap-file-kb 1048572", "swap-file", "swap-fstab"]) == (
         SwapState(2097148 * 1024, 1048572 * 1024, True, True)
