@@ -8,6 +8,8 @@ import shlex
 
 import msgspec
 
+from tasks.host.probes import host_read
+
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
@@ -38,25 +40,24 @@ MISSING = PathState()
 
 
 def path_probe(paths: list[str]) -> str:
-    """Per path `path <path> <file|directory|missing>`; for those that exist one
-    `path-stat <path> <mode> <user> <group>` line from a single `stat`, and for regular
-    files a `SHA256 (<path>) = <hex>` line from a single `sha256sum`, which are left in
-    $sums for what runs after it in the same shell (the Compose record's check).
+    """Per path `path <path> <file|directory|missing>`, and for those that exist one
+    `path-stat <path> <mode> <user> <group>` line, from host_read()'s perl (then
+    `answered paths`); then digests_probe(). The whole host's read asks that perl for
+    every part's paths along with the rest."""
+    return f"{host_read(paths=paths)}; {digests_probe(paths)}"
 
-    Two processes for all the paths, and none when none exists: a process costs a few
-    milliseconds of the host's CPU, and the deploy reads some twenty paths on every run.
-    """
+
+def digests_probe(paths: list[str]) -> str:
+    """A `SHA256 (<path>) = <hex>` line for each regular file among paths, from a single
+    `sha256sum` (none when there is no file), left in $sums for what runs after it in
+    the same shell (the Compose record's check). One process for all the paths: a
+    process costs the host a millisecond or more of CPU, and the deploy reads some
+    twenty paths on every run."""
     quoted = " ".join(shlex.quote(path) for path in paths)
     return (
-        f"sums=; set --; for p in {quoted}; do "
-        'if [ -d "$p" ]; then echo "path $p directory"; '
-        'elif [ -e "$p" ]; then echo "path $p file"; '
-        'else echo "path $p missing"; continue; fi; set -- "$@" "$p"; done; '
-        "if [ $# -gt 0 ]; then stat -c 'path-stat %n %a %U %G' -- \"$@\" 2>/dev/null; "
-        # Keep only the regular files: the for list is expanded once, before the shifts.
-        'for p in "$@"; do shift; [ -f "$p" ] && set -- "$@" "$p"; done; '
+        f'sums=; set --; for p in {quoted}; do [ -f "$p" ] && set -- "$@" "$p"; done; '
         'if [ $# -gt 0 ]; then sums=$(sha256sum --tag -- "$@" 2>/dev/null); '
-        '[ -n "$sums" ] && printf \'%s\\n\' "$sums"; fi; fi'
+        '[ -n "$sums" ] && printf \'%s\\n\' "$sums"; fi; true'
     )
 
 

@@ -24,7 +24,9 @@ DOCKER_API = f"curl --silent --max-time 10 {DOCKER_SOCKET}"
 ANSWERED = "answered"
 ANSWERED_WRITE_OUT = "--write-out " + shlex.quote("\\n" + ANSWERED + " %{url_effective}\\n")
 _SECTION = "--- probe"
-PACKAGES = "packages"  # http_get()'s label for the packages it read
+# host_read()'s labels for what it read beside the answers.
+PACKAGES = "packages"
+PATHS = "paths"
 
 
 def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
@@ -34,27 +36,25 @@ def tagged(lines: list[str]) -> Iterator[tuple[str, str, list[str]]]:
         yield tag, rest, rest.split()
 
 
-def in_one_shell(probes: list[str], background: list[str]) -> str:
-    """The probes one after the other, each after a section line (see sections()), and
-    last the background probes' sections: they start first, one after the other, and
-    run beside the others, as they wait on dockerd and the server. The others run in
-    this shell itself: they are mostly shell built-ins, and a subshell or a temporary
-    file per probe would cost the host more than running them side by side saves (each
-    process costs it about a millisecond of CPU, on every run of every host).
-    Everything is printed at the end in one write: line by line, sshd sent about one SSH
-    packet per line or two, each encrypted there and decrypted by paramiko.
-    POSIX sh (dash on Debian and Ubuntu): the background probes write into a pipe that
-    is read after the others, whose input is /dev/null so that none of them reads the
-    pipe. bash's process substitution did the same for about 2.5 ms more of the host's
-    CPU per read (bash starts, and forks its subshells, slower than dash)."""
+def in_one_shell(probes: list[str], reader: str) -> str:
+    """The probes one after the other in this shell, each after a section line (see
+    sections()), and a last section line, piped into reader (a host_read() with
+    after_input), whose own answers make that last section. The reader runs beside the
+    probes, waiting on dockerd and the server while they run, then prints their output
+    and its own in one write: line by line, sshd sent about one SSH packet per line or
+    two, each encrypted there and decrypted by paramiko. The probes run in this shell
+    itself: they are mostly shell built-ins, and a subshell or a temporary file per
+    probe would cost the host more than running them side by side saves (each process
+    costs it a millisecond or more of CPU, on every run of every host). Before, the
+    reader's answers came from the left of the pipe and the shell's were gathered on the
+    right by a subshell, a command substitution and `cat`.
+    POSIX sh (dash on Debian and Ubuntu); the probes' input is /dev/null, so that none
+    of them reads the pipe. bash's process substitution did the same for about 2.5 ms
+    more of the host's CPU per read (bash starts, and forks its subshells, slower than
+    dash)."""
     section = f"echo {shlex.quote(_SECTION)}"
     in_turn = "; ".join(f"{section}; {probe}" for probe in probes)
-    beside = "; ".join(f"{section}; {probe}" for probe in background)
-    return (
-        f"{{ {beside}; }} 2>/dev/null | "
-        f"{{ everything=$({{ {in_turn}; }} 2>/dev/null </dev/null; cat); "
-        f"printf '%s\\n' \"$everything\"; }}"
-    )
+    return f"{{ {in_turn}; {section}; }} 2>/dev/null </dev/null | {reader} 2>/dev/null"
 
 
 def api_place(url: str) -> str:
@@ -100,8 +100,8 @@ def one_line(lines: list[str]) -> str:
 
 
 def sections(lines: list[str], count: int) -> list[list[str]]:
-    """The output of in_one_shell() of `count` probes (the background ones last), split
-    back into one list per probe."""
+    """The output of in_one_shell(), `count` sections (the reader's last), split back
+    into one list per section."""
     parts: list[list[str]] = []
     for line in lines:
         if line.strip() == _SECTION:
@@ -122,33 +122,52 @@ def file_lines_probe(path: str, prefix: str = "") -> str:
     )
 
 
-def http_get(docker_urls: list[str], status_url: str = "", packages: tuple[str, ...] = ()) -> str:
-    """A perl (files/http-get.pl) that GETs each Docker API URL on its socket, then
-    status_url over TCP, each answer followed by `answered <url>` (`answered status` for
-    status_url), as curl with ANSWERED_WRITE_OUT and then http_status_curl() prints them.
-    For deploy.py's read and status.py's report: it costs the host about 5 ms of CPU
-    less than curl per call (perl-base is Essential on Debian and Ubuntu: every
-    supported host has perl). Before the answers, with packages, their packages_probe()
-    lines: a perl's start costs the host more than reading them."""
+def host_read(
+    docker_urls: tuple[str, ...] | list[str] = (),
+    status_url: str = "",
+    packages: tuple[str, ...] = (),
+    paths: tuple[str, ...] | list[str] = (),
+    after_input: bool = False,
+) -> str:
+    """A perl (files/host-read.pl) that prints, each followed by its `answered` line:
+    the paths' kinds and owners (`answered paths`, see tasks/host/paths.py), the
+    packages (`answered packages`, see packages_probe()), then GETs each Docker API URL
+    on its socket and status_url over TCP, each answer followed by `answered <url>`
+    (`answered status` for status_url), as curl with ANSWERED_WRITE_OUT and then
+    http_status_curl() print them. after_input: what comes on its input first, all in
+    one write (see in_one_shell()). perl-base is Essential on Debian and Ubuntu: every
+    supported host has perl, and one costs a host less than the processes it replaces."""
     status = [f"status={status_url}"] if status_url else []
     wanted = [f"{PACKAGES}={','.join(packages)}"] if packages else []
-    arguments = " ".join(
-        shlex.quote(a) for a in [DOCKER_SOCKET_PATH, *wanted, *docker_urls, *status]
-    )
-    return f"perl -e {shlex.quote(script_text('http-get.pl'))} {arguments}"
+    arguments = [
+        DOCKER_SOCKET_PATH,
+        *("stdin" for _ in range(after_input)),
+        *(f"path={path}" for path in paths),
+        *wanted,
+        *docker_urls,
+        *status,
+    ]
+    quoted = " ".join(shlex.quote(argument) for argument in arguments)
+    return f"perl -e {shlex.quote(script_text('host-read.pl'))} {quoted}"
+
+
+def http_get(docker_urls: list[str], status_url: str = "") -> str:
+    """host_read() of Docker API URLs and status_url alone: for status.py's report and
+    the Compose project's own read. It costs the host about 5 ms of CPU less than curl."""
+    return host_read(docker_urls, status_url)
 
 
 def packages_probe(packages: tuple[str, ...]) -> str:
     """`pkg <name> <version> <status> <architecture>` per package dpkg knows of, as
     `dpkg-query -W -f='pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n'`
     prints them, then `answered packages` (see package_lines()), read from dpkg's status
-    file by files/http-get.pl: about 0.5 ms of the host's CPU, where dpkg-query, which
+    file by files/host-read.pl: about 0.5 ms of the host's CPU, where dpkg-query, which
     loads the whole database, costs about 4.5 ms."""
-    return http_get([], packages=packages)
+    return host_read(packages=packages)
 
 
 def package_lines(lines: list[str]) -> list[str]:
-    """The `pkg` lines of a packages_probe(), or of an http_get() that read packages."""
+    """The `pkg` lines of a packages_probe(), or of a host_read() that read packages."""
     return api_answers(lines).get(PACKAGES, [])
 
 

@@ -24,8 +24,16 @@ from tasks.engine.facts import (
 from tasks.engine.packages import check_supported
 from tasks.firewall.facts import Firewall, FirewallState, firewall_state_probe
 from tasks.firewall.files import PATHS as FIREWALL_PATHS
-from tasks.host.paths import path_probe
-from tasks.host.probes import in_one_shell, package_lines, parse_http_status, sections
+from tasks.host.paths import digests_probe
+from tasks.host.probes import (
+    PACKAGES,
+    PATHS,
+    api_answers,
+    host_read,
+    in_one_shell,
+    sections,
+    status_body,
+)
 from tasks.proxy.config import HttpsCheck
 from tasks.proxy.facts import Proxy, ProxyState, proxy_paths, proxy_state_probe
 from tasks.settings import Settings
@@ -33,7 +41,8 @@ from tasks.stack.facts import (
     ComposeProject,
     StackFiles,
     StackState,
-    compose_project_probe,
+    compose_hashes_probe,
+    compose_project_urls,
     stack_file_paths,
     stack_files_state_probe,
 )
@@ -84,8 +93,9 @@ def _parts(paths: StackPaths, parts: PartArguments) -> list[_Part]:
     ]
 
 
-# How each part of _parts() is read back, in its order; then come, from the background,
-# every part's paths and the Compose project (with GET /status and every part's packages).
+# How each part of _parts() is read back, in its order, between the digests of every
+# part's files and the Compose record's hashes; last come the perl's answers: every
+# part's paths and packages, the Compose project and GET /status.
 _PARSERS: tuple[FactBase, ...] = (
     DockerEngine(),
     Firewall(),
@@ -99,22 +109,26 @@ _PARSERS: tuple[FactBase, ...] = (
 class WholeHost(FactBase[WholeHostState]):
     """Everything deploy.py compares, in one round trip: the engine, the firewall, the
     stack's files, its Compose project and GET /status, the HTTPS proxy, the data volume
-    and off-site backups. One `stat` and one `sha256sum` read every part's paths, the
-    Compose project's perl every part's packages, and they run beside the rest."""
+    and off-site backups. The parts run in one shell, one after the other, after one
+    `sha256sum` of every part's files; one perl beside them reads every part's paths
+    and packages and asks Docker and the server, then prints everything."""
 
     @override
     def command(self, paths: StackPaths, parts: PartArguments) -> str:
         in_turn = _parts(paths, parts)
         every_path = [path for part in in_turn for path in part.paths]
         every_package = tuple(package for part in in_turn for package in part.packages)
-        # The paths first in the background: the Compose record's check there uses their
-        # digests, and the perl after it waits on dockerd beside the parts' probes.
+        reader = host_read(
+            compose_project_urls(paths), parts.url, every_package, every_path, after_input=True
+        )
+        # The digests first: the Compose record's check, last, compares them.
         return in_one_shell(
-            [part.probe for part in in_turn],
             [
-                path_probe(every_path),
-                compose_project_probe(paths, parts.url, True, every_package),
+                digests_probe(every_path),
+                *(part.probe for part in in_turn),
+                compose_hashes_probe(paths, digests_read=True),
             ],
+            reader,
         )
 
     @override
@@ -124,14 +138,17 @@ class WholeHost(FactBase[WholeHostState]):
 
     @override
     def process(self, output) -> WholeHostState:
-        *in_turn, every_path, compose = sections(output, len(_PARSERS) + 2)
+        digests, *in_turn, hashes, read = sections(output, len(_PARSERS) + 3)
+        answers = api_answers(read)
         # Each part's parser finds its own paths and packages among all of them.
-        shared = every_path + package_lines(compose)
+        shared = digests + answers.get(PATHS, []) + answers.get(PACKAGES, [])
         engine, firewall, files, proxy, volume, backups = (
             fact.process(shared + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
         )
-        project = ComposeProject().process(compose)
-        stack = StackState(files, project, parse_http_status(compose))
+        # The record's hash lines come after the answers, as the project's own read
+        # prints them.
+        project = ComposeProject().process(read + hashes)
+        stack = StackState(files, project, status_body(answers))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 
 

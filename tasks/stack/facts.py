@@ -181,26 +181,29 @@ class ComposeProjectState(msgspec.Struct, frozen=True):
         return [container for container in self.containers if container.service == service]
 
 
-def compose_project_probe(
-    paths: StackPaths,
-    status_url: str = "",
-    digests_read: bool = False,
-    packages: tuple[str, ...] = (),
-) -> str:
-    """From one http_get(), the project's containers and the host's images (and what GET
-    status_url answers, when given), each answer followed by `answered <url>` (see
-    api_answers()); then `hash <service> <hash>` lines: from the record of the last
-    converge while the files are unchanged, else from `compose config`. digests_read:
-    see recorded_hashes(). packages: read by the same perl for the whole host's read
-    (see package_lines())."""
-    urls = [containers_url(paths.project), "http://localhost/images/json"]
+def compose_project_urls(paths: StackPaths) -> list[str]:
+    """The Docker API URLs of the project's containers and of the host's images."""
+    return [containers_url(paths.project), "http://localhost/images/json"]
+
+
+def compose_hashes_probe(paths: StackPaths, digests_read: bool = False) -> str:
+    """`hash <service> <hash>` lines: from the record of the last converge while the
+    files are unchanged, else from `compose config`. digests_read: see
+    recorded_hashes()."""
     return (
-        # One perl for every read: its start costs more than the answers.
-        f"{http_get(urls, status_url, packages)}; "
         f"{recorded_hashes(paths, digests_read)}; "
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
         f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
     )
+
+
+def compose_project_probe(paths: StackPaths, status_url: str = "") -> str:
+    """From one http_get(), the project's containers and the host's images (and what GET
+    status_url answers, when given), each answer followed by `answered <url>` (see
+    api_answers()); then compose_hashes_probe()'s lines. The whole host's read asks the
+    same URLs of its one perl, and the same hashes in its shell."""
+    # One perl for every read: its start costs more than the answers.
+    return f"{http_get(compose_project_urls(paths), status_url)}; {compose_hashes_probe(paths)}"
 
 
 def _health(status_text: str) -> str:

@@ -28,6 +28,7 @@ from tasks.host.probes import (
     ANSWERED_WRITE_OUT,
     DOCKER_SOCKET_PATH,
     file_lines_probe,
+    host_read,
     http_get,
     http_status_curl,
     http_status_probe,
@@ -68,7 +69,7 @@ def owner(path: Path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_paths_are_read_with_one_stat_and_one_sha256sum(tmp_path, shell):
+def test_paths_are_read_with_one_perl_and_one_sha256sum(tmp_path, shell):
     directory = tmp_path / "a dir"
     directory.mkdir(mode=0o750)
     directory.chmod(0o750)
@@ -77,23 +78,33 @@ def test_paths_are_read_with_one_stat_and_one_sha256sum(tmp_path, shell):
     secret.chmod(0o600)
     link = tmp_path / "link"
     link.symlink_to(secret)
+    special = tmp_path / "special"  # setuid, setgid and sticky bits, as stat's %a shows
+    special.write_text("")
+    special.chmod(0o7755)
     missing = tmp_path / "missing"
-    paths = [str(p) for p in (directory, secret, link, missing)]
+    paths = [str(p) for p in (directory, secret, link, special, missing)]
     probe = path_probe(paths)
-    assert probe.count("stat -c") == 1 and probe.count("sha256sum") == 1
-    found = paths_in(run(probe, shell))
+    assert probe.count("perl -e") == 1 and probe.count("sha256sum") == 1
+    assert "stat -c" not in probe
+    lines = run(probe, shell)
+    found = paths_in(lines)
     user, group = owner(secret)
     digest = hashlib.sha256(b"KEY=value\n").hexdigest()
     assert found[str(directory)] == PathState("directory", 750, user, group, "")
     assert found[str(secret)] == PathState("file", 600, user, group, digest)
-    # A link: the kind and content of its target, its own mode (as before: stat without -L).
+    # A link: the kind and content of its target, its own mode (as stat without -L).
     assert found[str(link)].kind == "file" and found[str(link)].sha256 == digest
     assert found[str(link)].mode == 777
+    assert found[str(special)].mode == 7755
     assert not found[str(missing)].exists
+    # The perl prints what `stat` printed for the same paths.
+    existing = " ".join(shlex.quote(path) for path in paths[:-1])
+    stat = run(f"stat -c 'path-stat %n %a %U %G' -- {existing}")
+    assert [line for line in lines if line.startswith("path-stat ")] == stat
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_no_process_runs_when_no_path_exists(tmp_path, shell):
+def test_no_sha256sum_runs_when_no_file_exists(tmp_path, shell):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     trace = tmp_path / "ran"
@@ -101,36 +112,60 @@ def test_no_process_runs_when_no_path_exists(tmp_path, shell):
         fake = bin_dir / tool
         fake.write_text(f"#!/bin/sh\necho {tool} >> {trace}\n")
         fake.chmod(0o755)
+    (tmp_path / "y").mkdir(mode=0o755)
+    (tmp_path / "y").chmod(0o755)
     probe = path_probe([str(tmp_path / "x"), str(tmp_path / "y")])
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    user, group = owner(tmp_path / "y")
     assert paths_in(run(probe, shell, env)) == {
         str(tmp_path / "x"): PathState(),
-        str(tmp_path / "y"): PathState(),
+        str(tmp_path / "y"): PathState("directory", 755, user, group),
     }
     assert not trace.exists()
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-def test_probes_come_back_in_order_the_background_ones_last_and_beside_the_others(tmp_path, shell):
-    started = shlex.quote(str(tmp_path / "background started"))
-    # The background probes start first; the second probe waits until they have (at
-    # most 10 s): it would never see it if the probes ran one after the other.
-    background = ["echo in the background", f"touch {started}; echo background too"]
-    waits = f"i=0; while [ ! -e {started} ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done"
-    # The third probe reads its input: the background's answers are not there to take.
-    probes = [
-        "echo first",
-        f"{waits}; [ -e {started} ] && echo saw it; echo oops >&2",
-        "cat >/dev/null",
-    ]
-    lines = run(in_one_shell(probes, background), shell)
-    assert sections(lines, 5) == [
+def test_probes_come_back_in_order_the_readers_answers_last_and_beside_them(tmp_path, shell):
+    started = tmp_path / "reader started"
+    with _serving(tmp_path, {"/started": (200, b"yes", "")}) as (socket_path, _port):
+        # The reader starts beside the probes; the second probe waits until it has
+        # answered (at most 10 s): it would never see it if they ran one after the other.
+        reader = _on(socket_path, host_read(["http://localhost/started"], after_input=True))
+        reader = f"{{ touch {shlex.quote(str(started))}; {reader}; }}"
+        waits = (
+            f"i=0; while [ ! -e {shlex.quote(str(started))} ] && [ $i -lt 1000 ]; "
+            "do sleep 0.01; i=$((i+1)); done"
+        )
+        # The third probe reads its input: the reader's input is not there to take.
+        probes = [
+            "echo first",
+            f"{waits}; [ -e {shlex.quote(str(started))} ] && echo saw it; echo oops >&2",
+            "cat >/dev/null",
+        ]
+        lines = run(in_one_shell(probes, reader), shell)
+    assert sections(lines, 4) == [
         ["first"],
         ["saw it"],
         [],
-        ["in the background"],
-        ["background too"],
+        ["yes", "answered http://localhost/started"],
     ]
+
+
+@pytest.mark.skipif(
+    shutil.which("strace") is None and not os.environ.get("CI"),
+    reason="needs strace (scripts/test installs it; CI requires it)",
+)
+def test_the_reader_prints_its_input_first_and_everything_in_one_write(tmp_path):
+    """strace shows the perl's writes: one, however many lines its input and its own
+    answers have (line by line, sshd sent an SSH packet for every line or two)."""
+    trace = tmp_path / "trace"
+    reader = host_read(paths=[str(tmp_path)], after_input=True)
+    command = f"seq 1 200 | strace -f -e trace=write -o {shlex.quote(str(trace))} {reader}"
+    lines = run(command)
+    assert lines[:200] == [str(number) for number in range(1, 201)]
+    assert lines[200:] == [f"path {tmp_path} directory", *lines[201:-1], "answered paths"]
+    writes = [line for line in trace.read_text().splitlines() if " write(1, " in line]
+    assert len(writes) == 1, writes
 
 
 @pytest.mark.parametrize("shell", SHELLS)

@@ -39,22 +39,24 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
     fact = WholeHost()
     parts = PartArguments(url="http://x/status")
     command = fact.command(paths=StackPaths("/opt/prisma", "prisma"), parts=parts)
-    # Every part's paths in one stat and one sha256sum, whose digests the Compose record's
-    # check uses too; they and the Compose project's perl (with GET /status and every
-    # part's packages) in the background: the left side of the one pipe, read after the
-    # other parts. No dpkg-query: it costs the host more than that perl's reading.
-    assert command.count("stat -c") == 1 and command.count("sha256sum") == 1
+    # The parts in one shell after one sha256sum of every part's files, whose digests the
+    # Compose record's check, last, uses too; piped into one perl that reads every
+    # part's paths (kind, mode, owners) and packages, Docker's answers and GET /status,
+    # and prints the shell's lines and its own in one write. No stat, no dpkg-query.
+    assert command.count("sha256sum") == 1 and command.count("perl -e") == 1
+    assert "stat -c" not in command and "dpkg-query -W -f" not in command.split("perl -e")[0]
+    in_turn, _, reader = command.partition(" 2>/dev/null </dev/null | perl -e ")
     for path in ("/etc/docker/daemon.json", "/opt/prisma/.env", "/etc/prisma-backup/env"):
-        assert f" {path} " in command.split("stat -c")[0]
-    background, _, in_turn = command.partition(" 2>/dev/null | { everything=$(")
-    assert "perl -e" in background and " packages=dpkg,ca-certificates," in background
-    assert "dpkg-query -W" not in in_turn
-    # Printed at the end in one write, not line by line (one SSH packet or so each).
-    assert in_turn.endswith("</dev/null; cat); printf '%s\\n' \"$everything\"; }")
+        assert f" {path} " in in_turn.split("sha256sum")[0]  # the digests' loop
+        assert f" path={path} " in reader
+    assert " stdin " in reader and " packages=dpkg,ca-certificates," in reader
+    assert in_turn.index("sha256sum") < in_turn.index("os-release") < in_turn.index("recorded")
     # POSIX sh: pyinfra's default shell runs it (sh, dash on Debian and Ubuntu).
     assert fact.shell_executable is None and "<(" not in command
     found = fact.process(
         [
+            "--- probe",
+            "SHA256 (/etc/docker/daemon.json) = abc",
             "--- probe",
             "os-release ID=debian",
             "os-release VERSION_ID=13",
@@ -70,11 +72,13 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "restic 0.18.0-1 ii",
             "repository s3:http://127.0.0.1:9000/b/h",
             "--- probe",
-            *path_lines("/etc/docker/daemon.json", "file", 644, "abc"),
+            "hash prisma-db h1",
+            "--- probe",
+            *path_lines("/etc/docker/daemon.json", "file", 644),
             *path_lines("/usr/local/sbin/prisma-firewall"),
             *path_lines("/opt/prisma", "directory", 700),
             *path_lines("/opt/prisma/proxy", "directory", 755),
-            "--- probe",
+            "answered paths",
             "pkg dpkg 1.22.21 ii  arm64",
             "pkg docker.io 26.1.5 ii  arm64",
             "answered packages",
@@ -84,7 +88,6 @@ def test_the_whole_host_is_read_in_one_command_and_split_back_per_part():
             "answered http://localhost/images/json",
             "OK",
             "answered status",
-            "hash prisma-db h1",
         ]
     )
     assert found.proxy.resolved == ("203.0.113.7",)

@@ -1,21 +1,43 @@
-# deploy.py's read of the host, on every run, and status.py's report: GET each URL and
-# print its body, then "\nanswered <url>\n", as curl's --write-out
-# '\nanswered %{url_effective}\n' does (see tasks/host/probes.py). curl costs the host
-# about 5 ms of CPU more for the same answers: it loads some 35 libraries, this loads none.
+# What a host's read asks of perl, in one process: deploy.py's read of the host on every
+# run, and status.py's report. A perl costs the host about 2 ms of CPU to start, and the
+# processes it stands in for cost more each (a process is dearer still when sixteen
+# hosts read at once on shared cores).
 #
-# Arguments: Docker's socket, then the URLs (and for deploy.py's read, first,
-# packages=<name>,<name>...: see packages() below). http://localhost/... is asked on the socket
-# (10 s at most). One given as status=<url> is asked over TCP (5 s at most), and its
-# answer is followed by "answered status"; a body over 64 KiB is not shown, as curl's
-# --max-filesize 65536. An answer that did not come whole in time is not shown.
+# Arguments: Docker's socket, then any of, printed in this order whatever their order:
+#   path=<path>        `path <path> <directory|file|missing>` and, for those that exist,
+#                      `path-stat <path> <mode> <user> <group>`, as tasks/host/paths.py's
+#                      shell and `stat -c '%n %a %U %G'` print them; then "answered paths"
+#   packages=<a>,<b>   see packages() below; then "answered packages"
+#   <url>              GET it and print its body, then "\nanswered <url>\n", as curl's
+#                      --write-out '\nanswered %{url_effective}\n' does (see
+#                      tasks/host/probes.py); http://localhost/... is asked on the socket
+#                      (10 s at most)
+#   status=<url>       the same over TCP (5 s at most), followed by "answered status"; a
+#                      body over 64 KiB is not shown, as curl's --max-filesize 65536
+#   stdin              print what comes on the input first (the rest of the read, from
+#                      the shell before this perl in a pipe), all of it in one write: one
+#                      SSH packet or so, where a line at a time sent one a line or two
+# An answer that did not come whole in time is not shown. curl cost the host about 5 ms
+# of CPU more for the same answers: it loads some 35 libraries, this loads none.
 #
 # No `use` at all: `use Socket` alone costs 6 ms. The numbers are Linux's (AF_UNIX 1,
 # AF_INET 2, AF_INET6 10, SOCK_STREAM 1) on every architecture Docker is packaged for;
 # only an IPv6 address loads Socket, for inet_pton. HTTP/1.0: no chunked answers.
 $SIG{ALRM} = sub { die "timeout\n" };
 my $docker_socket = shift @ARGV;
-for my $given (@ARGV) {
-    if ($given =~ /^packages=(.*)$/s) { packages(split /,/, $1); next }
+my (@paths, @packages, @urls, $joined);
+for (@ARGV) {
+    if (/^path=(.*)$/s) { push @paths, $1 }
+    elsif (/^packages=(.*)$/s) { push @packages, split /,/, $1 }
+    elsif ($_ eq 'stdin') { $joined = 1 }
+    else { push @urls, $_ }
+}
+# Everything printed goes into $printed, written at the end in one piece.
+open my $out, '>', \my $printed or die;
+select $out;
+path_states(@paths) if @paths;
+packages(@packages) if @packages;
+for my $given (@urls) {
     my ($label, $url) = $given =~ /^status=(.*)$/s ? ('status', $1) : ($given, $given);
     my ($place, $path) = $url =~ m{^http://([^/]+)(/.*)?$}s;
     my $on_socket = $label ne 'status';
@@ -60,6 +82,30 @@ for my $given (@ARGV) {
         && ($on_socket || length $answer <= 65536);
     print $answer, "\nanswered $label\n";
 }
+close $out;
+my $first = $joined ? do { local $/; <STDIN> // '' } : '';
+syswrite STDOUT, $first . $printed;
+
+# Each path's kind (following links, as `[ -d ]` and `[ -e ]` do) and, for those that
+# exist, its own mode and owners (not following a link, as `stat` without -L):
+# tasks/host/paths.py's path_probe() in this process, where `stat` was one of its own.
+sub path_states {
+    my @found;
+    for my $path (@_) {
+        if (-d $path) { print "path $path directory\n" }
+        elsif (-e _) { print "path $path file\n" }
+        else { print "path $path missing\n"; next }
+        push @found, $path;
+    }
+    for my $path (@found) {
+        my @status = lstat $path or next;
+        my $user = getpwuid $status[4];
+        my $group = getgrgid $status[5];
+        printf "path-stat %s %o %s %s\n", $path, $status[2] & 07777,
+            $user // 'UNKNOWN', $group // 'UNKNOWN';
+    }
+    print "answered paths\n";
+}
 
 
 # Each named package's line as dpkg-query -W -f='pkg ${Package} ${Version}
@@ -78,8 +124,9 @@ sub packages {
         $pending = grep { !/^\.\.?$/ } readdir $updates;
     }
     if ($pending) {
-        system "dpkg-query -W -f='pkg \${Package} \${Version} \${db:Status-Abbrev} "
-            . "\${Architecture}\\n' " . join(' ', sort keys %wanted) . ' 2>/dev/null';
+        my $query = q{dpkg-query -W -f='pkg ${Package} ${Version} ${db:Status-Abbrev} }
+            . q{${Architecture}\n' } . join(' ', sort keys %wanted) . ' 2>/dev/null';
+        print scalar qx{$query};
     } elsif (open my $status, '<', "$database/status") {
         my %want = (unknown => 'u', install => 'i', hold => 'h', deinstall => 'r', purge => 'p');
         my %state = ('not-installed' => 'n', 'config-files' => 'c', 'half-installed' => 'H',
