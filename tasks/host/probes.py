@@ -141,7 +141,7 @@ def host_read(
     wanted = [f"{PACKAGES}={','.join(packages)}"] if packages else []
     arguments = [
         DOCKER_SOCKET_PATH,
-        *("stdin" for _ in range(after_input)),
+        *(["stdin"] if after_input else []),
         *(f"path={path}" for path in paths),
         *wanted,
         *docker_urls,

@@ -4,7 +4,7 @@ Both read the stack's containers from Docker's API on its socket, not with the
 `docker` CLI: `docker compose` costs about 150 ms of CPU per run and each `docker`
 command 20 to 60 ms, and status.py and logs.py run on every host. The logs are read by
 a perl of their own (files/docker-logs.pl), which streams them; the status report asks
-with deploy.py's perl (files/http-get.pl), which reads whole answers only. curl would
+with deploy.py's perl (files/host-read.pl), which reads whole answers only. curl would
 cost the host about 10 ms of CPU more each time: it loads some 35 libraries."""
 
 from __future__ import annotations

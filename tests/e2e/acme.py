@@ -8,6 +8,7 @@ built from Debian's caddy package (the same program).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -21,9 +22,22 @@ CADDY_IMAGE = "prisma-e2e/caddy:2"
 ACME_PORT = 14000
 
 
-def build_https_images() -> None:
-    harness.build_image("pebble", PEBBLE_IMAGE)
-    harness.build_image("caddy", CADDY_IMAGE)
+@dataclass(frozen=True)
+class HttpsImages:
+    """The local tags of the ACME server's and the proxy's images, as build_image()
+    names them (with the fingerprint of their build)."""
+
+    pebble: str
+    caddy: str
+
+
+@functools.cache
+def build_https_images() -> HttpsImages:
+    """Built once per run; the tags build_image() gave them. (The bare tags above name no
+    image: a machine that had them from an older harness hid that the tests used them.)"""
+    return HttpsImages(
+        harness.build_image("pebble", PEBBLE_IMAGE), harness.build_image("caddy", CADDY_IMAGE)
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ def start_pebble(host: TestHost) -> Pebble:
         f"{OWNER_LABEL}={os.getpid()}",
         "--network",
         f"container:{host.name}",
-        PEBBLE_IMAGE,
+        build_https_images().pebble,
     )
     pebble = Pebble(name, host_address(host))
     deadline = time.monotonic() + 60

@@ -9,6 +9,7 @@ addresses a container's own IP (see ../shared/notes/test-hosts.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -172,6 +173,13 @@ def build_image(context: str, tag: str, fingerprinted: bool = True, **build_args
         arguments += ["--build-arg", f"{name}={value}"]
     docker(*arguments, str(directory), timeout=1200)
     return tag
+
+
+@functools.cache
+def s3_image() -> str:
+    """The S3 stand-in's local tag, built once per run (S3_IMAGE names no image: the
+    build's tag has its fingerprint)."""
+    return build_image("s3", S3_IMAGE)
 
 
 # Most tests run the double with a short start and little memory; one runs it with the
@@ -409,7 +417,7 @@ class TestHost:
             f"{OWNER_LABEL}={os.getpid()}",
             "--network",
             f"container:{self.name}",
-            S3_IMAGE,
+            s3_image(),
         )
 
     def pings(self) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.acme import CADDY_IMAGE, Pebble, build_https_images, remove_pebble, start_pebble
+from tests.e2e.acme import Pebble, build_https_images, remove_pebble, start_pebble
 from tests.e2e.conftest import Deployer, own_deployer
 from tests.e2e.harness import docker
 
@@ -101,7 +101,7 @@ def issuer(answer: Answer) -> str:
 
 @pytest.fixture(scope="module")
 def site(stand_in_images, ssh_key, tmp_path_factory):
-    build_https_images()
+    images = build_https_images()
     published = (80, 443, 4466)
     with own_deployer(stand_in_images, ssh_key, tmp_path_factory, publish=published) as deployer:
         pebble = start_pebble(deployer.host)
@@ -116,7 +116,7 @@ def site(stand_in_images, ssh_key, tmp_path_factory):
                 prisma_acme_email="ops@prisma.test",
                 prisma_acme_ca=pebble.directory_url,
                 prisma_acme_ca_root=str(bundle),
-                prisma_proxy_image=deployer.host.push(CADDY_IMAGE, "caddy:2"),
+                prisma_proxy_image=deployer.host.push(images.caddy, "caddy:2"),
                 prisma_admin_sources=[NOBODY],
                 prisma_firewall=True,
             )

@@ -39,7 +39,7 @@ TABLES = ("Kept", "DoubleConnection")
 
 @pytest.fixture(scope="module")
 def offsite(stand_in_images, ssh_key, tmp_path_factory):
-    harness.build_image("s3", harness.S3_IMAGE)
+    harness.s3_image()  # built before the host starts
     publish = (4466, harness.S3_PORT_IN_HOST)
     with own_deployer(stand_in_images, ssh_key, tmp_path_factory, publish=publish) as deployer:
         deployer.host.start_s3()
