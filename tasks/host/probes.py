@@ -160,15 +160,10 @@ def http_get(docker_urls: list[str], status_url: str = "") -> str:
 def packages_probe(packages: tuple[str, ...]) -> str:
     """`pkg <name> <version> <status> <architecture>` per package dpkg knows of, as
     `dpkg-query -W -f='pkg ${Package} ${Version} ${db:Status-Abbrev} ${Architecture}\\n'`
-    prints them, then `answered packages` (see package_lines()), read from dpkg's status
+    prints them, then `answered packages` (see api_answers()), read from dpkg's status
     file by files/host-read.pl: about 0.5 ms of the host's CPU, where dpkg-query, which
     loads the whole database, costs about 4.5 ms."""
     return host_read(packages=packages)
-
-
-def package_lines(lines: list[str]) -> list[str]:
-    """The `pkg` lines of a packages_probe(), or of a host_read() that read packages."""
-    return api_answers(lines).get(PACKAGES, [])
 
 
 def http_status_curl(url: str) -> str:

@@ -37,12 +37,12 @@ from tasks.host.probes import (
 from tasks.proxy.config import HttpsCheck
 from tasks.proxy.facts import Proxy, ProxyState, proxy_paths, proxy_state_probe
 from tasks.settings import Settings
+from tasks.stack.commands import compose_project_urls
 from tasks.stack.facts import (
-    ComposeProject,
     StackFiles,
     StackState,
     compose_hashes_probe,
-    compose_project_urls,
+    compose_project_state,
     stack_file_paths,
     stack_files_state_probe,
 )
@@ -145,9 +145,7 @@ class WholeHost(FactBase[WholeHostState]):
         engine, firewall, files, proxy, volume, backups = (
             fact.process(shared + lines) for fact, lines in zip(_PARSERS, in_turn, strict=True)
         )
-        # The record's hash lines come after the answers, as the project's own read
-        # prints them.
-        project = ComposeProject().process(read + hashes)
+        project = compose_project_state(answers, hashes)
         stack = StackState(files, project, status_body(answers))
         return WholeHostState(engine, firewall, stack, proxy, volume, backups)
 

@@ -15,7 +15,7 @@ from tasks.host.probes import ANSWERED, DOCKER_SOCKET_PATH, http_get
 from tasks.project import script_text
 from tasks.proxy.commands import certificate_probe
 from tasks.settings import Settings
-from tasks.stack.commands import containers_url
+from tasks.stack.commands import compose_project_urls, containers_url
 from tasks.stack.layout import PROXY_SERVICE, SERVICES, StackPaths
 
 # What the status report keeps of each container's inspect document; the rest stays on
@@ -88,7 +88,7 @@ def status_report(paths: StackPaths, url: str, domain: str = "") -> str:
     inspect document, each on its line and followed by `answered <its url>` (a second
     http_get()); and with a domain `certificate <not after> <issuer>` per certificate
     the proxy keeps."""
-    listed = http_get([containers_url(paths.project), "http://localhost/images/json"], url)
+    listed = http_get(compose_project_urls(paths), url)
     return (
         f"listed=$({listed}); "
         'echo "$listed"; urls=; '

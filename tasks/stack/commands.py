@@ -39,6 +39,12 @@ def containers_url(project: str, *labels: str) -> str:
     return f"http://localhost/containers/json?all=1&filters={urllib.parse.quote(filters)}"
 
 
+def compose_project_urls(paths: StackPaths) -> list[str]:
+    """The Docker API URLs of the project's containers and of the host's images: what
+    deploy.py's read and status.py's report ask."""
+    return [containers_url(paths.project), "http://localhost/images/json"]
+
+
 def desired_hashes(paths: StackPaths) -> str:
     """`hash <service> <config hash>` lines: what Compose wants for the files on the host."""
     return f"{compose(paths, 'config --hash', shlex.quote('*'))} | sed 's/^/hash /'"

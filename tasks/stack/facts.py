@@ -28,7 +28,7 @@ from tasks.host.probes import (
     http_get,
     tagged,
 )
-from tasks.stack.commands import containers_url, desired_hashes, recorded_hashes
+from tasks.stack.commands import compose_project_urls, desired_hashes, recorded_hashes
 from tasks.stack.layout import StackPaths
 
 # --- StackFiles -----------------------------------------------------------------------
@@ -181,11 +181,6 @@ class ComposeProjectState(msgspec.Struct, frozen=True):
         return [container for container in self.containers if container.service == service]
 
 
-def compose_project_urls(paths: StackPaths) -> list[str]:
-    """The Docker API URLs of the project's containers and of the host's images."""
-    return [containers_url(paths.project), "http://localhost/images/json"]
-
-
 def compose_hashes_probe(paths: StackPaths, digests_read: bool = False) -> str:
     """`hash <service> <hash>` lines: from the record of the last converge while the
     files are unchanged, else from `compose config`. digests_read: see
@@ -239,10 +234,17 @@ def _images(answer: list[str]) -> dict[str, str]:
 
 
 def parse_compose_project(lines: list[str]) -> ComposeProjectState:
-    answers = api_answers(lines)
+    return compose_project_state(api_answers(lines), after_answers(lines))
+
+
+def compose_project_state(
+    answers: dict[str, list[str]], hash_lines: list[str]
+) -> ComposeProjectState:
+    """The project from Docker's answers (see api_answers()) and compose_hashes_probe()'s
+    lines: the whole host's read has both apart already."""
     hashes = {
         words[0]: words[1]
-        for tag, _, words in tagged(after_answers(lines))
+        for tag, _, words in tagged(hash_lines)
         if tag == "hash" and len(words) == 2
     }
     containers = _containers(answers.get("localhost/containers/json", []))

@@ -27,13 +27,14 @@ from tasks.host.paths import PathState, path_probe, paths_in
 from tasks.host.probes import (
     ANSWERED_WRITE_OUT,
     DOCKER_SOCKET_PATH,
+    PACKAGES,
+    api_answers,
     file_lines_probe,
     host_read,
     http_get,
     http_status_curl,
     http_status_probe,
     in_one_shell,
-    package_lines,
     packages_probe,
     parse_http_status,
     sections,
@@ -310,6 +311,13 @@ Maintainer: m
 Architecture: all
 Version: 1
 """
+
+
+def package_lines_of(lines: list[str]) -> list[str]:
+    """The `pkg` lines of a packages_probe(), as the whole host's read finds them."""
+    return api_answers(lines).get(PACKAGES, [])
+
+
 ASKED = ("dpkg", "docker.io", "containerd", "runc", "curl", "docker-ce")
 
 
@@ -330,9 +338,9 @@ def test_the_packages_probe_prints_what_dpkg_query_prints(tmp_path):
     package no one asked for, nor one only named in another's description."""
     env = _dpkg_database(tmp_path)
     asked = run(packages_probe(ASKED), env=env)
-    assert package_lines(asked) == [line for line in asked if line.startswith("pkg ")]
+    assert package_lines_of(asked) == [line for line in asked if line.startswith("pkg ")]
     dpkg_query = run(DPKG_QUERY + " ".join(ASKED), env=env)
-    assert sorted(package_lines(asked)) == sorted(dpkg_query)
+    assert sorted(package_lines_of(asked)) == sorted(dpkg_query)
     assert "pkg runc 1.1.15 iFR arm64" in dpkg_query  # the status letters, as dpkg's
     from tasks.engine.facts import parse_engine
 
@@ -349,7 +357,7 @@ def test_the_packages_probe_asks_dpkg_query_while_dpkg_has_work_left(tmp_path):
     update = DPKG_STATUS.split("\n\n")[1].replace("ok installed", "ok unpacked")
     update = update.replace("26.1.5+dfsg1-9", "27.0")
     (Path(env["DPKG_ADMINDIR"]) / "updates" / "0000").write_text(update + "\n")
-    asked = package_lines(run(packages_probe(ASKED), env=env))
+    asked = package_lines_of(run(packages_probe(ASKED), env=env))
     assert "pkg docker.io 27.0 iU  arm64" in asked
     assert sorted(asked) == sorted(run(DPKG_QUERY + " ".join(ASKED), env=env))
 
@@ -362,7 +370,7 @@ def test_the_packages_probe_reads_this_machines_database_as_dpkg_query_does():
     dpkg_query = run(DPKG_QUERY + " ".join(names))
     held = [line for line in dpkg_query if not line.endswith(" un  ")]
     assert any(line.startswith("pkg dpkg ") for line in held)
-    assert sorted(package_lines(run(packages_probe(names)))) == sorted(held)
+    assert sorted(package_lines_of(run(packages_probe(names)))) == sorted(held)
 
 
 def test_a_failed_compose_up_fails_the_command_and_leaves_the_record(tmp_path):
