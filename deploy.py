@@ -13,7 +13,7 @@ from tasks.firewall.deploy import configure_firewall
 from tasks.lock.operations import host_lock
 from tasks.plan import plan_deploy
 from tasks.proxy.deploy import configure_proxy, serve_https
-from tasks.pyinfra_helpers import one_operation_when_converged
+from tasks.pyinfra_helpers import no_operation_when_converged
 from tasks.stack.deploy import check_database_password, deploy_stack
 from tasks.volume.deploy import mount_data_volume
 
@@ -22,7 +22,7 @@ with refusal_stops_only_this_host():
     plan = plan_deploy(settings)
     with (
         host_lock(settings, "deploy.py", needed=plan.changes_anything),
-        one_operation_when_converged(plan.changes_anything),
+        no_operation_when_converged(plan.changes_anything),
     ):
         check_database_password(settings, plan.stack)
         install_docker(settings, plan.engine)

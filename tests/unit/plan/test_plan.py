@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from pyinfra.api import HiddenValue
 
@@ -225,7 +227,7 @@ def _parts_reported(changes_anything: bool) -> list[str]:
 
     from tasks.engine.deploy import install_docker
     from tasks.firewall.deploy import configure_firewall
-    from tasks.pyinfra_helpers import one_operation_when_converged
+    from tasks.pyinfra_helpers import no_operation_when_converged
     from tasks.work import Work
     from tests.unit.fake_host import FakeFacts, plan
 
@@ -233,20 +235,31 @@ def _parts_reported(changes_anything: bool) -> list[str]:
 
     @deploy("Deploy")
     def two_converged_parts() -> None:
-        with one_operation_when_converged(changes_anything):
+        with no_operation_when_converged(changes_anything):
             install_docker(settings, Work(DockerEngineState(), None, ()))
             configure_firewall(settings, Work(FirewallState(), {}, ()))
 
     return [f"{op.name} {op.commands}" for op in plan(two_converged_parts, FakeFacts({}))]
 
 
-def test_a_host_with_nothing_to_change_gets_one_operation_for_all_parts():
-    assert _parts_reported(changes_anything=False) == ["Deploy | Nothing to change []"]
-    # With work elsewhere on the host, each converged part reports itself.
-    assert _parts_reported(changes_anything=True) == [
-        "Deploy | Install Docker | Docker is installed, configured and running []",
-        "Deploy | Configure the firewall | The firewall is off as set []",
+def test_a_host_with_nothing_to_change_gets_no_operation_and_one_line(caplog):
+    """No operation (pyinfra walks the stack for each it queues), and one line at the
+    default verbosity that names every part checked."""
+    with caplog.at_level(logging.INFO, logger="pyinfra"):
+        assert _parts_reported(changes_anything=False) == []
+    said = [record.getMessage() for record in caplog.records]
+    assert [line for line in said if "Nothing to change" in line] == [
+        "[testhost] Nothing to change: Docker is installed, configured and running; "
+        "The firewall is off as set"
     ]
+    # With work elsewhere on the host, each converged part reports itself.
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="pyinfra"):
+        assert _parts_reported(changes_anything=True) == [
+            "Deploy | Install Docker | Docker is installed, configured and running []",
+            "Deploy | Configure the firewall | The firewall is off as set []",
+        ]
+    assert not [record for record in caplog.records if "Nothing to change" in record.getMessage()]
 
 
 def test_converged_parts_skip_pyinfras_deploy_wrapper_and_may_queue_nothing(monkeypatch):
@@ -260,7 +273,7 @@ def test_converged_parts_skip_pyinfras_deploy_wrapper_and_may_queue_nothing(monk
     from pyinfra.api import deploy
 
     from tasks.engine.deploy import install_docker
-    from tasks.pyinfra_helpers import already_converged, one_operation_when_converged, part_deploy
+    from tasks.pyinfra_helpers import already_converged, no_operation_when_converged, part_deploy
     from tasks.work import Work
     from tests.unit.fake_host import FakeFacts, plan
 
@@ -280,15 +293,13 @@ def test_converged_parts_skip_pyinfras_deploy_wrapper_and_may_queue_nothing(monk
 
     @deploy("Deploy")
     def converged(faulty: bool) -> None:
-        with one_operation_when_converged(changes_anything=False):
+        with no_operation_when_converged(changes_anything=False):
             install_docker(settings, Work(DockerEngineState(), None, ()))
             assert current_host.name == "testhost"
             if faulty:
                 queues_anyway()
 
-    assert [op.name for op in plan(converged, FakeFacts({}), False)] == [
-        "Deploy | Nothing to change"
-    ]
+    assert [op.name for op in plan(converged, FakeFacts({}), False)] == []
     assert len(reads) == 1  # the outer @deploy's own, none for install_docker
     with pytest.raises(RuntimeError, match="Faulty part: an operation queued on a host"):
         plan(converged, FakeFacts({}), True)
