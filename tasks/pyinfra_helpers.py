@@ -110,7 +110,8 @@ def already_converged(summary: str):
     yield from ()
 
 
-# Per host, while no_operation_when_converged() gathers them: what each part found as wanted.
+# Per host, while no_operation_when_converged() gathers them: the names of the parts found
+# as wanted.
 _CONVERGED_PARTS: dict[str, list[str]] = {}
 
 
@@ -136,7 +137,7 @@ P = ParamSpec("P")
 def part_deploy(name: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
     """pyinfra's @deploy(name) for one part of deploy.py, left out on a host whose plan
     changes nothing (while no_operation_when_converged() gathers): there the part only
-    adds what it checked to the host's one line, and pyinfra's wrapper, which reads
+    adds its name to the host's one line, and pyinfra's wrapper, which reads
     every global argument again on each call, costs about 0.25 ms of this machine's CPU,
     some 2 ms for the parts of every converged host. A part that queued an operation
     there would be a bug in the plan: it raises."""
