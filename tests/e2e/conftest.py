@@ -32,16 +32,32 @@ def _required() -> bool:
     )
 
 
+def _first_worker_of_the_run(tmp_path_factory) -> bool:
+    """True once per test run: always without pytest-xdist; with it, for the first of
+    its workers to ask (they share the run's base temporary directory's parent)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return True
+    marker = tmp_path_factory.getbasetemp().parent / "leftovers-removed"
+    if marker.exists():
+        return False
+    marker.touch()
+    return True
+
+
 @pytest.fixture(scope="session")
-def stand_in_images() -> StandInImages:
+def stand_in_images(tmp_path_factory) -> StandInImages:
     problem = harness.engine_problem()
     if problem:
         if _required():
             pytest.fail(f"the end-to-end harness cannot start: {problem}", pytrace=False)
         pytest.skip(f"end-to-end harness unavailable: {problem}")
     try:
-        harness.remove_leftovers()
-        return harness.build_images()
+        # Under the cache's lock: a worker that came second must not remove the volume
+        # of a host the first one has just started (it is not yet in use).
+        with harness.cache_lock():
+            if _first_worker_of_the_run(tmp_path_factory):
+                harness.remove_leftovers()
+            return harness.build_images()
     except harness.HarnessError as error:
         pytest.fail(f"the end-to-end harness cannot build its images: {error}", pytrace=False)
 

@@ -23,6 +23,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 CACHE_DIR = Path(os.environ.get("PRISMA_E2E_CACHE", "~/.cache/prisma-e2e")).expanduser()
@@ -123,8 +125,22 @@ def forget_references(repository: str) -> None:
 # ---------------------------------------------------------------------------
 
 
+@functools.cache
+def cache_lock() -> FileLock:
+    """Held while the cache or an image is built: pytest-xdist's workers (and test runs of
+    other checkouts) share CACHE_DIR and the image tags, and two writers of one tar or
+    one tag would each see the other's half-made result."""
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    return FileLock(CACHE_DIR / "build.lock")
+
+
 def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str, suite="trixie") -> None:
     """Import a Debian root filesystem as an image, building the tar once per cache."""
+    with cache_lock():
+        _import_rootfs(image, tar_name, *mmdebstrap_args, suite=suite)
+
+
+def _import_rootfs(image: str, tar_name: str, *mmdebstrap_args: str, suite: str) -> None:
     if image_exists(image):
         return
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -160,19 +176,24 @@ def build_image(context: str, tag: str, fingerprinted: bool = True, **build_args
     fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
     if fingerprinted:
         tag = f"{tag}-{fingerprint}"
+    with cache_lock():
+        _build_unless_built(directory, tag, fingerprint, build_args)
+    return tag
+
+
+def _build_unless_built(directory: Path, tag: str, fingerprint: str, build_args: dict) -> None:
     current = docker(
         "image", "inspect", "--format", '{{index .Config.Labels "prisma-e2e.context"}}', tag,
         check=False,
     )  # fmt: skip
     if current.returncode == 0 and current.stdout.strip() == fingerprint:
-        return tag
+        return
     arguments = ["build", "-q", "-t", tag, "--label", f"{LABEL}=1"]
     arguments += ["--label", f"prisma-e2e.context={fingerprint}"]
     arguments += ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}"]
     for name, value in build_args.items():
         arguments += ["--build-arg", f"{name}={value}"]
     docker(*arguments, str(directory), timeout=1200)
-    return tag
 
 
 @functools.cache
@@ -260,8 +281,15 @@ def wheelhouse() -> Path:
     target = CACHE_DIR / f"wheels-cp313-{machine}"
     listed = hashlib.sha256("\n".join(WHEELHOUSE_REQUIREMENTS).encode()).hexdigest()[:12]
     marker = target / f".complete-{listed}"
-    if marker.exists():
-        return target
+    with cache_lock():
+        if not marker.exists():
+            _download_wheels(target)
+            marker.touch()
+    return target
+
+
+def _download_wheels(target: Path) -> None:
+    machine = platform.machine()
     target.mkdir(parents=True, exist_ok=True)
     run(
         sys.executable,
@@ -287,8 +315,6 @@ def wheelhouse() -> Path:
         *WHEELHOUSE_REQUIREMENTS,
         timeout=900,
     )
-    marker.touch()
-    return target
 
 
 # ---------------------------------------------------------------------------
