@@ -26,7 +26,8 @@ with another; here the 1- and 4-host runs would share the two cores with hosts t
 do not touch.
 Medians of --runs interleaved runs (11 by default: at 5, two runs of the bench on the
 same code differed by up to 0.3x); the table also shows the spread, the quartiles of the
-ratios of each project run to the floor run right after it. Prints one table, writes
+ratios of each project run to its floor run (the one right after it; fresh: the one
+beside it, each side first every other time). Prints one table, writes
 bench/results/fleet.json, exits 1 when a target is missed.
 
 Run: `python bench/fleet.py [--runs N] [--fresh-runs N]` (needs the test harness: a
@@ -166,7 +167,7 @@ def compared(
     target: float | None,
     floor_name: str = "pyinfra `true`",
 ) -> Row:
-    """A row of medians, with the ratio of each project run to the floor run after it."""
+    """A row of medians, with the ratio of each project run to its floor run."""
     return Row(
         case,
         hosts,
@@ -176,6 +177,10 @@ def compared(
         target,
         tuple(ours / theirs for ours, theirs in zip(project, floor, strict=True)),
     )
+
+
+def project_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callable[[], None]:
+    return lambda: must(fleet.run([host], "deploy.py", data))
 
 
 def builtins_deploy(fleet: Fleet, host: harness.TestHost, data: dict) -> Callable[[], None]:
@@ -213,12 +218,18 @@ def bench_data(host: harness.TestHost, images: harness.StandInImages) -> dict:
 
 def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
     project_times, builtin_times = [], []
-    for _ in range(runs):
+    for run in range(runs):
         ours, theirs = fleet.start(), fleet.start()
-        data = bench_data(ours, fleet.images)
-        data_theirs = bench_data(theirs, fleet.images)
-        project_times.append(timed(lambda o=ours, d=data: must(fleet.run([o], "deploy.py", d))))
-        builtin_times.append(timed(builtins_deploy(fleet, theirs, data_theirs)))
+        project = project_deploy(fleet, ours, bench_data(ours, fleet.images))
+        builtins = builtins_deploy(fleet, theirs, bench_data(theirs, fleet.images))
+        # Each side goes first every other run: the one going second has the other's
+        # stack running beside it, and comes after it to the package mirror.
+        if run % 2:
+            builtin_times.append(timed(builtins))
+            project_times.append(timed(project))
+        else:
+            project_times.append(timed(project))
+            builtin_times.append(timed(builtins))
         for host in (ours, theirs):
             fleet.drop(host)
     return [
@@ -341,7 +352,9 @@ def table(rows: list[Row], memory: float, clones: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=11, help="interleaved runs per case")
-    parser.add_argument("--fresh-runs", type=int, default=3, help="fresh hosts per side")
+    parser.add_argument(
+        "--fresh-runs", type=int, default=4, help="fresh hosts per side (each side first in half)"
+    )
     options = parser.parse_args()
     images = ready_images()
     # The fleet's SSH key and generated secrets live there, and go with it.

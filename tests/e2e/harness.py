@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +92,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A 127.0.0.1 port that refuses connections while the block runs: bound here and
+    never listened on, so no test host of another worker can be given it meanwhile."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 def image_exists(reference: str) -> bool:
@@ -479,7 +490,8 @@ HOST_FLAGS = (
     "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "--tmpfs", "/run/lock",
 )  # fmt: skip
-PORT_TAKEN = "port is already allocated"
+# Docker's own port allocator, and the kernel's bind (a port another process holds).
+PORTS_TAKEN = ("port is already allocated", "address already in use")
 PORT_ATTEMPTS = 3
 
 
@@ -515,9 +527,11 @@ def start_test_host(
         if started.returncode == 0:
             break
         # Docker can still hold a port the kernel has handed back (a container being
-        # removed, seen once in CI): the same host again, on other ports.
+        # removed, seen once in CI), and another worker can have picked the same free
+        # port a moment ago: the same host again, on other ports.
         docker("rm", "-f", name, check=False)
-        if PORT_TAKEN not in started.stderr or attempt == PORT_ATTEMPTS - 1:
+        taken = any(message in started.stderr for message in PORTS_TAKEN)
+        if not taken or attempt == PORT_ATTEMPTS - 1:
             raise HarnessError(f"docker run {name} failed: {started.stderr.strip()[-2000:]}")
     try:
         host.wait_until_booted()

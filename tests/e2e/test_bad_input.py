@@ -40,7 +40,7 @@ def hosts(stand_in_images, ssh_key):
         yield started
 
 
-def write_inventory(path, hosts, key, other_key, known_hosts, images) -> None:
+def write_inventory(path, hosts, key, other_key, known_hosts, images, refused: int) -> None:
     common = {
         "ssh_key": str(key),
         "ssh_known_hosts_file": str(known_hosts),
@@ -61,7 +61,7 @@ def write_inventory(path, hosts, key, other_key, known_hosts, images) -> None:
         ("unknown-key", at(spare, prisma_prot=4466)),
         ("no-sudo", at(spare, ssh_user="deploy", _sudo=True)),
         ("wrong-key", at(spare, ssh_key=str(other_key))),
-        ("unreachable", at(harness.free_port())),
+        ("unreachable", at(refused)),
         ("old-debian", at(hosts["bookworm"].ssh_port)),
         ("system-dir", at(spare, prisma_stack_dir="/etc")),
         ("dotdot-dir", at(spare, prisma_stack_dir="/opt/../etc")),
@@ -113,18 +113,20 @@ def test_bad_hosts_fail_clearly_and_the_healthy_one_converges(
     )
     images = stack_data(hosts["healthy"], stand_in_images)
     inventory = tmp_path / "inventory.py"
-    write_inventory(inventory, hosts, ssh_key[0], other_key, tmp_path / "known_hosts", images)
     for host, files in STORED.items():
         (tmp_path / "secrets" / host).mkdir(parents=True)
         for name, value in files.items():
             (tmp_path / "secrets" / host / name).write_text(value)
 
-    result = harness.run_pyinfra(
-        str(inventory),
-        "deploy.py",
-        {"PRISMA_SECRETS_DIR": str(tmp_path / "secrets")},
-        flags=("-y",),
-    )
+    with harness.refused_port() as refused:
+        known_hosts = tmp_path / "known_hosts"
+        write_inventory(inventory, hosts, ssh_key[0], other_key, known_hosts, images, refused)
+        result = harness.run_pyinfra(
+            str(inventory),
+            "deploy.py",
+            {"PRISMA_SECRETS_DIR": str(tmp_path / "secrets")},
+            flags=("-y",),
+        )
 
     assert result.returncode == 1, result.output
     for host, message in EXPECTED.items():
