@@ -24,10 +24,10 @@ and twelve idle stacks took about 0.15 s of this machine's CPU a second (16 stac
 kept its two cores 13% busy, 4 stacks under 6%). On droplets no host shares its CPU
 with another; here the 1- and 4-host runs would share the two cores with hosts they
 do not touch.
-Medians of --runs interleaved runs (11 by default: at 5, two runs of the bench on the
-same code differed by up to 0.3x); the table also shows the spread, the quartiles of the
-ratios of each project run to its floor run (the one right after it; fresh: the one
-beside it, each side first every other time). Prints one table, writes
+Medians of --runs interleaved runs (21 by default: at 5, two runs of the bench on the
+same code differed by up to 0.3x, at 11 by up to 0.12x), each side first every other
+time; the table also shows the spread, the quartiles of the ratios of each project run
+to the floor run of its turn. Prints one table, writes
 bench/results/fleet.json, exits 1 when a target is missed.
 
 Run: `python bench/fleet.py [--runs N] [--fresh-runs N]` (needs the test harness: a
@@ -83,7 +83,7 @@ class Row:
     floor: float
     floor_name: str
     target: float | None
-    # Each project run over the floor run right after it: how much one run can say.
+    # Each project run over the floor run of its turn: how much one run can say.
     pair_ratios: tuple[float, ...] = ()
 
     @property
@@ -151,10 +151,14 @@ class Fleet:
 
 
 def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
-    """Seconds of each run of each action, run in turns so all see the same load."""
+    """Seconds of each run of each action, run in turns so all see the same load, the
+    turn's order reversed every other time: this machine's speed drifts by several
+    percent within seconds, and the action always going first would take the drift's
+    share alone."""
     times: list[list[float]] = [[] for _ in actions]
-    for _ in range(runs):
-        for index, action in enumerate(actions):
+    for run in range(runs):
+        order = list(enumerate(actions))
+        for index, action in reversed(order) if run % 2 else order:
             times[index].append(timed(action))
     return times
 
@@ -351,7 +355,7 @@ def table(rows: list[Row], memory: float, clones: bool) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=11, help="interleaved runs per case")
+    parser.add_argument("--runs", type=int, default=21, help="interleaved runs per case")
     parser.add_argument(
         "--fresh-runs", type=int, default=4, help="fresh hosts per side (each side first in half)"
     )
