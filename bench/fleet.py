@@ -150,17 +150,21 @@ class Fleet:
         remove_registry_storage()
 
 
-def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
-    """Seconds of each run of each action, run in turns so all see the same load, the
-    turn's order reversed every other time: this machine's speed drifts by several
-    percent within seconds, and the action always going first would take the drift's
-    share alone."""
-    times: list[list[float]] = [[] for _ in actions]
-    for run in range(runs):
-        order = list(enumerate(actions))
-        for index, action in reversed(order) if run % 2 else order:
-            times[index].append(timed(action))
+def turn(number: int, *actions: Callable[[], object]) -> list[float]:
+    """Seconds of each action, run one after the other, in reverse order in odd-numbered
+    turns (the times stay in the actions' order): this machine's speed drifts by several
+    percent within seconds, and an action always going first would take the drift alone."""
+    times = [0.0] * len(actions)
+    order = list(enumerate(actions))
+    for index, action in reversed(order) if number % 2 else order:
+        times[index] = timed(action)
     return times
+
+
+def interleaved(runs: int, *actions: Callable[[], object]) -> list[list[float]]:
+    """Seconds of each run of each action, run in turns so all see the same load."""
+    turns = [turn(number, *actions) for number in range(runs)]
+    return [list(each) for each in zip(*turns, strict=True)]
 
 
 def compared(
@@ -222,18 +226,15 @@ def bench_data(host: harness.TestHost, images: harness.StandInImages) -> dict:
 
 def fresh_rows(fleet: Fleet, runs: int) -> list[Row]:
     project_times, builtin_times = [], []
-    for run in range(runs):
+    for number in range(runs):
         ours, theirs = fleet.start(), fleet.start()
         project = project_deploy(fleet, ours, bench_data(ours, fleet.images))
         builtins = builtins_deploy(fleet, theirs, bench_data(theirs, fleet.images))
-        # Each side goes first every other run: the one going second has the other's
-        # stack running beside it, and comes after it to the package mirror.
-        if run % 2:
-            builtin_times.append(timed(builtins))
-            project_times.append(timed(project))
-        else:
-            project_times.append(timed(project))
-            builtin_times.append(timed(builtins))
+        # In turns as well: the side going second has the other's stack running beside
+        # it, and comes after it to the package mirror.
+        project_time, builtin_time = turn(number, project, builtins)
+        project_times.append(project_time)
+        builtin_times.append(builtin_time)
         for host in (ours, theirs):
             fleet.drop(host)
     return [
