@@ -154,7 +154,6 @@ def _rootfs_image(image: str, tar_name: str, *mmdebstrap_args: str, suite="trixi
 def _import_rootfs(image: str, tar_name: str, *mmdebstrap_args: str, suite: str) -> None:
     if image_exists(image):
         return
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tar = CACHE_DIR / tar_name
     if not tar.exists():
         if not shutil.which("mmdebstrap"):
@@ -294,13 +293,12 @@ def wheelhouse() -> Path:
     marker = target / f".complete-{listed}"
     with cache_lock():
         if not marker.exists():
-            _download_wheels(target)
+            _download_wheels(target, machine)
             marker.touch()
     return target
 
 
-def _download_wheels(target: Path) -> None:
-    machine = platform.machine()
+def _download_wheels(target: Path, machine: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
     run(
         sys.executable,

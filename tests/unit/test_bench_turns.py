@@ -21,15 +21,17 @@ def fleet(monkeypatch):
     sys.modules.pop("common", None)
 
 
+def side(calls: list[str], name: str, seconds: float):
+    """An action that records its name and returns its own number of seconds (timed()
+    is replaced by a call that returns what the action returns)."""
+    return lambda: calls.append(name) or seconds
+
+
 def test_each_side_goes_first_every_other_turn(fleet, monkeypatch):
     calls: list[str] = []
-    # timed() returns what the action returns: the side's own number.
     monkeypatch.setattr(fleet, "timed", lambda action: action())
 
-    def side(name: str, seconds: float):
-        return lambda: calls.append(name) or seconds
-
-    project, floor = fleet.interleaved(4, side("project", 1.0), side("floor", 2.0))
+    project, floor = fleet.interleaved(4, side(calls, "project", 1.0), side(calls, "floor", 2.0))
 
     assert calls == ["project", "floor", "floor", "project"] * 2
     assert project == [1.0] * 4
@@ -39,8 +41,5 @@ def test_each_side_goes_first_every_other_turn(fleet, monkeypatch):
 def test_one_turn_keeps_the_times_in_the_sides_order(fleet, monkeypatch):
     monkeypatch.setattr(fleet, "timed", lambda action: action())
     calls: list[str] = []
-    assert fleet.turn(1, lambda: calls.append("a") or 1.0, lambda: calls.append("b") or 2.0) == [
-        1.0,
-        2.0,
-    ]
+    assert fleet.turn(1, side(calls, "a", 1.0), side(calls, "b", 2.0)) == [1.0, 2.0]
     assert calls == ["b", "a"]
