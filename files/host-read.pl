@@ -14,6 +14,11 @@
 #                      (10 s at most)
 #   status=<url>       the same over TCP (5 s at most), followed by "answered status"; a
 #                      body over 64 KiB is not shown, as curl's --max-filesize 65536
+#   inspect=<regex>    after the URLs, GET the inspection of each container listed in an
+#                      answer of http://localhost/containers/json and print only what
+#                      matches regex, one match a line, then "answered <its url>": what
+#                      `grep -oE` of the inspection printed (it holds the environment,
+#                      secrets included; the rest stays here)
 #   stdin              print what comes on the input first (the rest of the read, from
 #                      the shell before this perl in a pipe), all of it in one write: one
 #                      SSH packet or so, where a line at a time sent one a line or two
@@ -25,10 +30,11 @@
 # only an IPv6 address loads Socket, for inet_pton. HTTP/1.0: no chunked answers.
 $SIG{ALRM} = sub { die "timeout\n" };
 my $docker_socket = shift @ARGV;
-my (@paths, @packages, @urls, $joined);
+my (@paths, @packages, @urls, $joined, $fields);
 for (@ARGV) {
     if (/^path=(.*)$/s) { push @paths, $1 }
     elsif (/^packages=(.*)$/s) { push @packages, split /,/, $1 }
+    elsif (/^inspect=(.*)$/s) { $fields = $1 }
     elsif ($_ eq 'stdin') { $joined = 1 }
     else { push @urls, $_ }
 }
@@ -37,10 +43,30 @@ open my $out, '>', \my $printed or die;
 select $out;
 path_states(@paths) if @paths;
 packages(@packages) if @packages;
+my @listed;
 for my $given (@urls) {
     my ($label, $url) = $given =~ /^status=(.*)$/s ? ('status', $1) : ($given, $given);
+    my $answer = answer_of($url, $label ne 'status');
+    print $answer, "\nanswered $label\n";
+    push @listed, $answer =~ /"Id":"([0-9a-f]{64})"/g
+        if defined $fields && $url =~ m{^http://localhost/containers/json};
+}
+# inspect=: each listed container's inspection, of which only the fields leave the host.
+for my $id (@listed) {
+    my $url = "http://localhost/containers/$id/json";
+    my $answer = answer_of($url, 1);
+    print substr($answer, $-[0], $+[0] - $-[0]), "\n" while $answer =~ /$fields/g;
+    print "answered $url\n";
+}
+close $out;
+my $first = $joined ? do { local $/; <STDIN> // '' } : '';
+syswrite STDOUT, $first . $printed;
+
+# GET url on Docker's socket ($on_socket) or over TCP; its body, '' unless it came whole
+# in time (10 s on the socket, 5 s over TCP; over TCP 64 KiB at most).
+sub answer_of {
+    my ($url, $on_socket) = @_;
     my ($place, $path) = $url =~ m{^http://([^/]+)(/.*)?$}s;
-    my $on_socket = $label ne 'status';
     my ($answer, $whole) = ('', 0);
     eval {
         alarm($on_socket ? 10 : 5);
@@ -80,11 +106,8 @@ for my $given (@urls) {
     $answer = '' unless $whole
         && $answer =~ s/\AHTTP\/[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n//
         && ($on_socket || length $answer <= 65536);
-    print $answer, "\nanswered $label\n";
+    return $answer;
 }
-close $out;
-my $first = $joined ? do { local $/; <STDIN> // '' } : '';
-syswrite STDOUT, $first . $printed;
 
 # Each path's kind (following links, as `[ -d ]` and `[ -e ]` do) and, for those that
 # exist, its own mode and owners (not following a link, as `stat` without -L):

@@ -9,6 +9,7 @@ from tasks.errors import HostRefused
 from tasks.host.facts import PasswordlessSudo
 from tasks.pyinfra_helpers import send_small_packets_at_once
 from tasks.settings import Settings, SettingsError, load_settings
+from tasks.stack.commands import no_stack_reason
 from tasks.stack.facts import StackDeployed
 from tasks.stack.layout import StackPaths
 from tasks.stack.secrets import mask_known_secrets
@@ -38,19 +39,22 @@ def prepare_host() -> Settings:
     return settings
 
 
+def reported_stack(settings: Settings) -> StackPaths:
+    """The stack's paths, for a report whose own command checks that deploy.py ran here
+    (see tasks/reports/commands.py's when_deployed()): one round trip, where
+    deployed_stack()'s check takes one more. Masks every secret this machine knows for
+    the host in all output, since the reports print logs and errors of the services."""
+    mask_known_secrets(settings)
+    return StackPaths.of(settings)
+
+
 def deployed_stack(settings: Settings) -> StackPaths:
     """The stack's paths; stops the run before any change if deploy.py never ran here
-    (docker-compose.yml or .env missing, checked with shell built-ins alone).
-
-    Also masks every secret this machine knows for the host in all output, since the
-    lifecycle files print logs and errors of the services.
-    """
-    mask_known_secrets(settings)
-    paths = StackPaths.of(settings)
+    (docker-compose.yml or .env missing, checked with shell built-ins alone). Masks
+    secrets as reported_stack() does."""
+    paths = reported_stack(settings)
     if not host.get_fact(StackDeployed, paths=paths):
-        raise NoStackError(
-            f"host {settings.host_name}: no Prisma stack in {paths.directory}; run deploy.py first"
-        )
+        raise NoStackError(f"host {settings.host_name}: {no_stack_reason(paths)}")
     return paths
 
 

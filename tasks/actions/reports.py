@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyinfra.api import deploy
 
-from tasks.actions.preflight import deployed_stack
+from tasks.actions.preflight import reported_stack
 from tasks.backups.commands import offsite_status_probe
 from tasks.backups.status import backup_table_lines, read_backup_status
 from tasks.reports.commands import logs_command
@@ -15,7 +15,13 @@ from tasks.settings import Settings
 
 @deploy("Show the Prisma stack's logs")
 def show_logs(settings: Settings) -> None:
-    logs_shown(name="Show the logs", command=logs_command(deployed_stack(settings), settings))
+    paths = reported_stack(settings)
+    logs_shown(
+        name="Show the logs",
+        paths=paths,
+        command=logs_command(paths, settings),
+        host_name=settings.host_name,
+    )
 
 
 def _backup_section() -> StatusSection:
@@ -28,7 +34,7 @@ def _backup_section() -> StatusSection:
 def report_status(settings: Settings) -> None:
     status_reported(
         name="Report the status",
-        paths=deployed_stack(settings),
+        paths=reported_stack(settings),
         url=settings.health_url,
         output_format=settings.status_format,
         host_name=settings.host_name,

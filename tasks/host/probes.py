@@ -128,14 +128,18 @@ def host_read(
     packages: tuple[str, ...] = (),
     paths: tuple[str, ...] | list[str] = (),
     after_input: bool = False,
+    inspect_fields: str = "",
 ) -> str:
     """A perl (files/host-read.pl) that prints, each followed by its `answered` line:
     the paths' kinds and owners (`answered paths`, see tasks/host/paths.py), the
     packages (`answered packages`, see packages_probe()), then GETs each Docker API URL
     on its socket and status_url over TCP, each answer followed by `answered <url>`
     (`answered status` for status_url), as curl with ANSWERED_WRITE_OUT and then
-    http_status_curl() print them. after_input: what comes on its input first, all in
-    one write (see in_one_shell()). perl-base is Essential on Debian and Ubuntu: every
+    http_status_curl() print them. inspect_fields: a regex; then each container the
+    containers' list among docker_urls names, inspected, only what matches leaving the
+    host (one match a line, as `grep -oE` prints them), followed by `answered <its
+    url>`. after_input: what comes on its input first, all in one write (see
+    in_one_shell()). perl-base is Essential on Debian and Ubuntu: every
     supported host has perl, and one costs a host less than the processes it replaces."""
     status = [f"status={status_url}"] if status_url else []
     wanted = [f"{PACKAGES}={','.join(packages)}"] if packages else []
@@ -146,6 +150,7 @@ def host_read(
         *wanted,
         *docker_urls,
         *status,
+        *([f"inspect={inspect_fields}"] if inspect_fields else []),
     ]
     quoted = " ".join(shlex.quote(argument) for argument in arguments)
     return f"perl -e {shlex.quote(script_text('host-read.pl'))} {quoted}"

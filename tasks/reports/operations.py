@@ -18,25 +18,39 @@ from tasks.reports.status import (
     status_document,
     status_table,
 )
+from tasks.stack.commands import no_stack_reason
 from tasks.stack.layout import StackPaths
 
 
+def _no_stack(paths: StackPaths, host_name: str, stderr_lines: list[str]):
+    """A failure when a commands.when_deployed() command found no stack, else None."""
+    if commands.found_no_stack(paths, stderr_lines):
+        return failure(f"host {host_name}: {no_stack_reason(paths)}")
+    return None
+
+
 @operation()
-def logs_shown(command: str):
+def logs_shown(paths: StackPaths, command: str, host_name: str):
     """
     Print the services' logs, each line prefixed with the host it came from.
 
+    + paths: the stack
     + command: commands.logs_command(): `docker logs` of each container
+    + host_name: how the host is named in an error
 
     Reading logs changes nothing, so this reports no change; lines go to stderr like
-    the rest of pyinfra's output, secrets masked.
+    the rest of pyinfra's output, secrets masked. Fails where deploy.py never ran.
     """
     if state.is_executing:
-        status, _ = host.run_shell_command(
-            StringCommand(command), print_output=True, print_input=False, **connector_arguments()
+        status, output = host.run_shell_command(
+            StringCommand(commands.when_deployed(paths, command)),
+            print_output=True,
+            print_input=False,
+            **connector_arguments(),
         )
         if not status:
-            yield failure("reading the logs failed (see above)")
+            no_stack = _no_stack(paths, host_name, output.stderr_lines)
+            yield no_stack or failure("reading the logs failed (see above)")
             return
     host.noop("logs shown")
 
@@ -62,13 +76,15 @@ def status_reported(
     + sections: more to report, read in the same round trip (e.g. off-site backups)
 
     Reading changes nothing, so this reports no change. JSON goes to stdout alone.
+    Fails where deploy.py never ran.
     """
     if state.is_executing:
         probes = [commands.status_report(paths, url, domain), *(s.probe for s in sections)]
-        command = "; ".join(probes)
+        command = commands.when_deployed(paths, "; ".join(probes))
         read, output = run_quietly(host, command, connector_arguments())
         if not read:
-            yield failure(f"could not read the stack's status: {redact(output.stderr)}")
+            no_stack = _no_stack(paths, host_name, output.stderr_lines)
+            yield no_stack or failure(f"could not read the stack's status: {redact(output.stderr)}")
             return
         now = datetime.datetime.now(datetime.timezone.utc)
         rows, body = service_statuses(output.stdout_lines, now)

@@ -32,6 +32,17 @@ def compose(paths: StackPaths, *arguments: str) -> str:
     )
 
 
+def deployed_condition(paths: StackPaths) -> str:
+    """Shell, in built-ins alone: true where deploy.py ran (docker-compose.yml and .env
+    both there). The lifecycle files need it before they act on the stack."""
+    return f"[ -e {shlex.quote(paths.compose_file)} ] && [ -e {shlex.quote(paths.env_file)} ]"
+
+
+def no_stack_reason(paths: StackPaths) -> str:
+    """Why a lifecycle file stops on a host where deploy.py never ran."""
+    return f"no Prisma stack in {paths.directory}; run deploy.py first"
+
+
 def containers_url(project: str, *labels: str) -> str:
     """Docker API: the project's containers, stopped ones too, with these labels as well."""
     every = [f"com.docker.compose.project={project}", *labels]

@@ -28,7 +28,12 @@ from tasks.host.probes import (
     http_get,
     tagged,
 )
-from tasks.stack.commands import compose_project_urls, desired_hashes, recorded_hashes
+from tasks.stack.commands import (
+    compose_project_urls,
+    deployed_condition,
+    desired_hashes,
+    recorded_hashes,
+)
 from tasks.stack.layout import StackPaths
 
 # --- StackFiles -----------------------------------------------------------------------
@@ -133,8 +138,7 @@ class StackDeployed(ShellCondition):
 
     @override
     def command(self, paths: StackPaths) -> str:
-        files = (shlex.quote(paths.compose_file), shlex.quote(paths.env_file))
-        return yes_or_no(f"[ -e {files[0]} ] && [ -e {files[1]} ]")
+        return yes_or_no(deployed_condition(paths))
 
 
 # --- ComposeProject -------------------------------------------------------------------

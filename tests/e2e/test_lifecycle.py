@@ -124,6 +124,21 @@ def test_status_json_matches_the_host(deployed):
     assert f"GET {'http://127.0.0.1:4466/status'}: OK" in table.stderr
 
 
+@pytest.mark.parametrize("report", ["status.py", "logs.py"])
+def test_a_report_where_deploy_py_never_ran_fails_and_says_so(deployed, report):
+    """The reports check for the stack in their own command (no round trip first); where
+    there is none they fail as the other lifecycle files do, and change nothing. Here
+    `prisma_stack_dir` points where deploy.py never wrote; the tests above are the
+    control (the same files, the real directory)."""
+    before = deployed.host.exec("ls -A /opt").stdout
+    result = run(deployed, report, flags=("-y",), prisma_stack_dir="/opt/never-deployed")
+    assert result.returncode != 0, result.output
+    reason = "no Prisma stack in /opt/never-deployed; run deploy.py first"
+    assert f"{deployed.host.address}: {reason}" in result.stderr  # the run's last summary
+    assert "SERVICE" not in result.stderr and not result.stdout.strip()
+    assert deployed.host.exec("ls -A /opt").stdout == before
+
+
 def test_upgrade_recreates_only_the_changed_service_and_keeps_data(deployed, stand_in_images):
     database_before = deployed.container_id("prisma-db")
     assert get(deployed.host, "/version") == "1.0"

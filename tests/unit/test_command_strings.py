@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 
 from tasks.backups.commands import backup_command, backup_script, restore_command
-from tasks.host.probes import http_get
+from tasks.host.probes import host_read
 from tasks.images.commands import retag_commands, write_record_command
 from tasks.reports.commands import status_report
 from tasks.stack import commands
@@ -65,18 +65,13 @@ def test_database_login_reads_the_password_from_a_file_and_removes_it():
 
 def test_status_report_reads_chosen_fields_only():
     project = "%7B%22label%22%3A%5B%22com.docker.compose.project%3Dprisma%22%5D%7D"
-    listed = http_get([f"http://localhost/containers/json?all=1&filters={project}",
-                       "http://localhost/images/json"], URL)  # fmt: skip
+    urls = [f"http://localhost/containers/json?all=1&filters={project}",
+            "http://localhost/images/json"]  # fmt: skip
     # Of each inspection (which holds the environment, secrets included) only these
     # fields leave the host.
-    fields = '"(StartedAt|Image)":"[^"]*"|"Health":\\{"Status":"[^"]*"|^answered .*'
-    assert status_report(P, URL) == (
-        f"listed=$({listed}); "
-        'echo "$listed"; urls=; '
-        'for id in $(printf \'%s\' "$listed" | grep -oP \'"Id":"\\K[0-9a-f]{64}\'); do '
-        'urls="$urls http://localhost/containers/$id/json"; done; '
-        f'[ -z "$urls" ] || {http_get([])} $urls | grep -oE {shlex.quote(fields)}; true'
-    )
+    fields = '"(StartedAt|Image)":"[^"]*"|"Health":\\{"Status":"[^"]*"'
+    assert status_report(P, URL) == f"{host_read(urls, URL, inspect_fields=fields)}; true"
+    assert status_report(P, URL).endswith(f"{shlex.quote('inspect=' + fields)}; true")
 
 
 def test_the_upgrade_record_and_the_retags():

@@ -280,18 +280,51 @@ def test_with_a_domain_the_status_shows_the_certificates_issuer_and_expiry():
     assert json.loads(status_document("h", [], "OK", "u"))["certificate"] is None
 
 
-def test_logs_and_status_refuse_a_host_without_a_stack_with_deployed_stacks_words():
-    from tasks.actions.preflight import NoStackError
+def test_a_report_checks_for_the_stack_in_its_own_command_with_deployed_stacks_words(tmp_path):
+    """logs.py and status.py ask no fact first: their one command checks, and says what
+    deployed_stack() says where deploy.py never ran."""
+    from tasks.reports.commands import found_no_stack, when_deployed
+    from tasks.stack.commands import no_stack_reason
+
+    paths = StackPaths(str(tmp_path / "a stack"), "prisma")
+    command = when_deployed(paths, "echo read")
+    for present in ([], ["docker-compose.yml"], [".env"]):
+        Path(paths.directory).mkdir(exist_ok=True)
+        for name in present:
+            (Path(paths.directory) / name).write_text("")
+        ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+        assert (ran.returncode, ran.stdout) == (1, "")
+        assert found_no_stack(paths, ran.stderr.splitlines())
+        assert (
+            no_stack_reason(paths) == f"no Prisma stack in {tmp_path}/a stack; run deploy.py first"
+        )
+        for name in present:
+            (Path(paths.directory) / name).unlink()
+    # The control: with both files there the command runs, and no stack is missing.
+    for name in ("docker-compose.yml", ".env"):
+        (Path(paths.directory) / name).write_text("")
+    ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True)
+    assert (ran.returncode, ran.stdout) == (0, "read\n")
+    assert not found_no_stack(paths, ran.stderr.splitlines())
+
+
+def test_logs_and_status_ask_no_fact_before_their_command():
+    """Their one round trip per host is their own command (see the test above)."""
     from tasks.actions.reports import report_status, show_logs
-    from tasks.stack.facts import StackDeployed
     from tests.unit.fake_host import FakeFacts, plan
+
+    asked = []
+
+    class Recorded(FakeFacts):
+        def get(self, fact_class, **kwargs):
+            asked.append(fact_class.__name__)
+            return super().get(fact_class, **kwargs)
 
     settings = load_settings("testhost", {})
     for report in (show_logs, report_status):
-        with pytest.raises(NoStackError, match=r"no Prisma stack in /opt/prisma; run deploy\.py"):
-            plan(report, FakeFacts({StackDeployed: False}), settings)
-        (operation,) = plan(report, FakeFacts({StackDeployed: True}), settings)
+        (operation,) = plan(report, Recorded(), settings)
         assert operation.commands == []  # they run their command themselves, when executing
+    assert asked == []
 
 
 def test_the_stack_deployed_check_starts_no_process(tmp_path):
