@@ -1,10 +1,11 @@
 """bench/fleet.py's turns: each side goes first every other time, and each time is
-counted for the side that took it."""
+counted for the side that took it; the fresh hosts' sides start together."""
 
 from __future__ import annotations
 
 import importlib
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,24 @@ def test_one_turn_keeps_the_times_in_the_sides_order(fleet, monkeypatch):
     calls: list[str] = []
     assert fleet.turn(1, side(calls, "a", 1.0), side(calls, "b", 2.0)) == [1.0, 2.0]
     assert calls == ["b", "a"]
+
+
+def test_fresh_sides_start_together_and_each_keeps_its_own_time(fleet):
+    """The fresh case runs both sides at once: neither finds what the other fetched."""
+    events: list[tuple[str, str, float]] = []
+
+    def sleeper(name: str, seconds: float):
+        def action():
+            events.append((name, "start", time.monotonic()))
+            time.sleep(seconds)
+            events.append((name, "end", time.monotonic()))
+
+        return action
+
+    started = time.monotonic()
+    project, builtins = fleet.at_once(sleeper("project", 0.4), sleeper("builtins", 0.2))
+    elapsed = time.monotonic() - started
+
+    assert [kind for _, kind, _ in events[:2]] == ["start", "start"]  # both before any end
+    assert 0.4 <= project < 0.6 and 0.2 <= builtins < 0.35  # each its own, in order
+    assert elapsed < 0.55  # together: one after the other would take 0.6
