@@ -6,7 +6,7 @@ import datetime
 
 import click
 from pyinfra import host, state
-from pyinfra.api import StringCommand, operation
+from pyinfra.api import FunctionCommand, StringCommand, operation
 
 from tasks.pyinfra_helpers import connector_arguments, failure, run_quietly
 from tasks.redaction import redact
@@ -22,7 +22,7 @@ from tasks.stack.commands import no_stack_reason
 from tasks.stack.layout import StackPaths
 
 
-def _no_stack(paths: StackPaths, host_name: str, stderr_lines: list[str]):
+def _no_stack(paths: StackPaths, host_name: str, stderr_lines: list[str]) -> FunctionCommand | None:
     """A failure when a commands.when_deployed() command found no stack, else None."""
     if commands.found_no_stack(paths, stderr_lines):
         return failure(f"host {host_name}: {no_stack_reason(paths)}")
