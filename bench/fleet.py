@@ -18,7 +18,8 @@ committed as an image, its /var/lib/docker volume copied): the output says so. T
 firewall is off everywhere: the built-ins have none, and behind the test hosts' SSH
 port mapping each clone would let in another port (on droplets all use 22).
 The converged cases start once the machine is quiet (its CPUs under 25% busy
-over 5 s, at most 5 minutes): sixteen servers just started stay busy for a while.
+over 5 s and no more than 2 points below the 5 s before, at most 5 minutes): sixteen
+servers just started stay busy for a while, and settle for a while more.
 The stacks of the twelve hosts beyond the first four start after the 1- and 4-host
 cases: idle, a stack still runs its database's healthcheck (a `docker exec`) every 5 s,
 and twelve idle stacks took about 0.15 s of this machine's CPU a second (16 stacks up

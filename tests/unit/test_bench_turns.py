@@ -65,3 +65,12 @@ def test_fresh_sides_start_together_and_each_keeps_its_own_time(fleet):
     assert [kind for _, kind, _ in events[:2]] == ["start", "start"]  # both before any end
     assert 0.4 <= project < 0.6 and 0.2 <= builtins < 0.35  # each its own, in order
     assert elapsed < 0.55  # together: one after the other would take 0.6
+
+
+def test_the_machine_is_quiet_once_under_the_bar_and_no_longer_settling(fleet, monkeypatch):
+    common = sys.modules["common"]
+    shares = iter([0.40, 0.19, 0.15, 0.14, 0.13])
+    monkeypatch.setattr(common, "_busy_share", lambda window: next(shares))
+    # 0.19 is under the bar but 0.21 below the window before; 0.15 still 0.04 below.
+    assert common.wait_until_quiet(busy_below=0.25, settled=0.02) == 0.14
+    assert next(shares) == 0.13  # and it stopped there
