@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,25 +46,17 @@ def test_one_turn_keeps_the_times_in_the_sides_order(fleet, monkeypatch):
     assert calls == ["b", "a"]
 
 
-def test_fresh_sides_start_together_and_each_keeps_its_own_time(fleet):
-    """The fresh case runs both sides at once: neither finds what the other fetched."""
-    events: list[tuple[str, str, float]] = []
+def test_fresh_sides_start_together_and_each_keeps_its_own_time(fleet, monkeypatch):
+    """The fresh case runs both sides at once: neither finds what the other fetched.
+    Each side waits at a barrier for the other: run one after the other, the first
+    would wait alone and the barrier break."""
+    monkeypatch.setattr(fleet, "timed", lambda action: action())
+    both_running = threading.Barrier(2, timeout=5)
 
-    def sleeper(name: str, seconds: float):
-        def action():
-            events.append((name, "start", time.monotonic()))
-            time.sleep(seconds)
-            events.append((name, "end", time.monotonic()))
+    def side_at_barrier(seconds: float):
+        return lambda: both_running.wait() is not None and seconds
 
-        return action
-
-    started = time.monotonic()
-    project, builtins = fleet.at_once(sleeper("project", 0.4), sleeper("builtins", 0.2))
-    elapsed = time.monotonic() - started
-
-    assert [kind for _, kind, _ in events[:2]] == ["start", "start"]  # both before any end
-    assert 0.4 <= project < 0.6 and 0.2 <= builtins < 0.35  # each its own, in order
-    assert elapsed < 0.55  # together: one after the other would take 0.6
+    assert fleet.at_once(side_at_barrier(1.0), side_at_barrier(2.0)) == [1.0, 2.0]
 
 
 def test_the_machine_is_quiet_once_under_the_bar_and_no_longer_settling(fleet, monkeypatch):
