@@ -62,16 +62,22 @@ def desired_hashes(paths: StackPaths) -> str:
 
 
 def compose_up(paths: StackPaths) -> str:
-    """`compose up`, then record which files it converged to and the hashes it used.
+    """`compose up`, then record_written()."""
+    up = compose(paths, "up --detach --remove-orphans --quiet-pull")
+    return f"{up} && {record_written(paths)}"
+
+
+def record_written(paths: StackPaths) -> str:
+    """Record which files the stack converged to and the hashes Compose wants for them.
 
     The record lets the next run skip `compose config` (the slowest part of reading the
     stack) while docker-compose.yml and .env stay byte for byte the same, and tells a
-    file edited on the host by hand from one this deploy changed.
+    file edited on the host by hand from one this deploy changed. compose_up() writes it;
+    stack_converged() writes it alone where the containers match and it does not.
     """
     record = shlex.quote(paths.hashes_file)
     files = f"{shlex.quote(paths.compose_file)} {shlex.quote(paths.env_file)}"
     return (
-        f"{compose(paths, 'up --detach --remove-orphans --quiet-pull')} && "
         f"{{ {desired_hashes(paths)}; sha256sum {files} | sed 's/^/recorded /'; }} > {record}.new "
         f"&& mv {record}.new {record}"
     )

@@ -144,6 +144,8 @@ def stack_problems(settings: Settings, found: StackState, wanted: StackFilesWant
         if not (current.is_owned_by_root("file", mode) and current.has_content(content)):
             problems.append(f"{path}: differs")
     problems += stack_drift(found.project, service_images(settings))
+    if found.project.compose_asked:
+        problems.append(f"{paths.hashes_file}: does not match the files")
     if found.status_body != "OK":
         problems.append(f"{settings.health_url}: does not answer OK")
     if wanted.password_check in (RECORD, PROVE):

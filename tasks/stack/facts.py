@@ -170,6 +170,9 @@ class ComposeProjectState(msgspec.Struct, frozen=True):
     desired_hashes: dict[str, str] = msgspec.field(default_factory=dict)
     containers: tuple[ContainerState, ...] = ()
     image_ids: dict[str, str] = msgspec.field(default_factory=dict)  # normalized reference -> ID
+    # The record did not match the files, so the read asked `compose config` (see
+    # compose_hashes_probe()): each read pays for it until the record is written again.
+    compose_asked: bool = False
 
     def image_id(self, reference: str) -> str:
         """The local image ID of a reference, or '' when no such image is on the host."""
@@ -185,14 +188,19 @@ class ComposeProjectState(msgspec.Struct, frozen=True):
         return [container for container in self.containers if container.service == service]
 
 
+# What compose_hashes_probe() prints before it asks `compose config`.
+COMPOSE_ASKED = "compose-asked"
+
+
 def compose_hashes_probe(paths: StackPaths, digests_read: bool = False) -> str:
     """`hash <service> <hash>` lines: from the record of the last converge while the
-    files are unchanged, else from `compose config`. digests_read: see
-    recorded_hashes()."""
+    files are unchanged, else from `compose config`, after a COMPOSE_ASKED line.
+    digests_read: see recorded_hashes()."""
     return (
         f"{recorded_hashes(paths, digests_read)}; "
         f'if [ -z "$recorded" ] && [ -f {shlex.quote(paths.compose_file)} ] '
-        f"&& [ -f {shlex.quote(paths.env_file)} ]; then {desired_hashes(paths)}; fi; true"
+        f"&& [ -f {shlex.quote(paths.env_file)} ]; then echo {COMPOSE_ASKED}; "
+        f"{desired_hashes(paths)}; fi; true"
     )
 
 
@@ -253,7 +261,8 @@ def compose_project_state(
     }
     containers = _containers(answers.get("localhost/containers/json", []))
     images = _images(answers.get("localhost/images/json", []))
-    return ComposeProjectState(hashes, containers, images)
+    asked = any(tag == COMPOSE_ASKED for tag, _, _ in tagged(hash_lines))
+    return ComposeProjectState(hashes, containers, images, compose_asked=asked)
 
 
 class ComposeProject(FactBase[ComposeProjectState]):

@@ -199,13 +199,20 @@ def stack_converged(paths: StackPaths, service_images: dict[str, str]):
     Reads the desired per-service config hashes and the running containers in one
     round trip; runs ``compose up`` (which recreates only the affected services) when a
     container is missing, stopped, reconfigured, on an outdated image, or orphaned.
+    Where the containers match but the record of the last converge does not match the
+    files, writes the record alone: no container is touched.
     """
-    reasons = stack_drift(host.get_fact(ComposeProject, paths=paths), service_images)
-    if not reasons:
+    project = host.get_fact(ComposeProject, paths=paths)
+    reasons = stack_drift(project, service_images)
+    if reasons:
+        logger.debug(f"{host.print_prefix}stack drift: {'; '.join(reasons)}")
+        yield commands.compose_up(paths)
+    elif project.compose_asked:
+        # Else every later read asks `compose config` (see record_written()).
+        logger.debug(f"{host.print_prefix}the Compose record does not match the files")
+        yield commands.record_written(paths)
+    else:
         host.noop("the stack matches docker-compose.yml and .env")
-        return
-    logger.debug(f"{host.print_prefix}stack drift: {'; '.join(reasons)}")
-    yield commands.compose_up(paths)
 
 
 @operation()

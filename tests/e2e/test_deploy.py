@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tasks.stack.envfile import ENV_KEYS
+from tasks.stack.facts import COMPOSE_ASKED, compose_hashes_probe
+from tasks.stack.layout import StackPaths
 
 pytestmark = pytest.mark.e2e
 
@@ -190,6 +192,43 @@ def test_a_daemon_json_change_never_stops_the_containers(deployer, first_run, da
     ]
     assert (dockerd_pid(deployer.host) == pid_before) == (how == "Reload")
     assert started_at(deployer.host) == before  # live-restore: the containers kept running
+    assert deployer.run().total_changes == 0
+
+
+def read_asks_compose(host) -> bool:
+    """Whether the host's read of the stack, as deploy.py runs it, asks `compose config`
+    (the record does not match the files)."""
+    probe = compose_hashes_probe(StackPaths("/opt/prisma", "prisma"))
+    return COMPOSE_ASKED in host.exec(probe).stdout.split()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        "rm /opt/prisma/.compose-hashes",  # lost
+        "sed -i 's/^recorded ./recorded x/' /opt/prisma/.compose-hashes",  # files' digests
+    ],
+)
+def test_a_record_that_left_the_files_is_written_again_without_touching_a_container(
+    deployer, first_run, spoil
+):
+    """Without a record that matches the files (lost, or written for other bytes of the
+    same meaning), each read asks `docker compose config`: the deploy writes it again,
+    and touches no container."""
+    host = deployer.host
+    record = host.exec("cat /opt/prisma/.compose-hashes").stdout
+    before = started_at(host)
+    assert not read_asks_compose(host)
+    host.exec(spoil)
+    assert read_asks_compose(host)  # the control: the read pays for Compose now
+
+    result = deployer.run()
+
+    assert result.returncode == 0, result.output
+    assert result.changed_operations == [CONVERGE]
+    assert host.exec("cat /opt/prisma/.compose-hashes").stdout == record
+    assert not read_asks_compose(host)
+    assert started_at(host) == before
     assert deployer.run().total_changes == 0
 
 

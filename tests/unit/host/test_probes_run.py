@@ -41,7 +41,7 @@ from tasks.host.probes import (
 )
 from tasks.reports.commands import status_report
 from tasks.reports.status import service_statuses
-from tasks.stack.commands import compose_up
+from tasks.stack.commands import compose_up, record_written
 from tasks.stack.facts import (
     compose_project_probe,
     parse_compose_project,
@@ -229,6 +229,7 @@ def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_pat
     )
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-compose"}  # from the record
+    assert not read.compose_asked
     record = Path(paths.hashes_file).read_text()
     assert [line.split()[0] for line in record.splitlines()] == ["hash", "recorded", "recorded"]
     # A record from before 2026-11-29 has a line of both files' digest: still taken.
@@ -244,10 +245,16 @@ def test_compose_is_asked_for_hashes_only_when_the_files_left_the_record(tmp_pat
         Path(paths.hashes_file).write_text(tampered)
         read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
         assert read.desired_hashes == {"prisma-db": "h-new"}, tampered  # Compose asked
+        assert read.compose_asked, tampered  # and the deploy will write the record again
     Path(paths.hashes_file).write_text(record)
     Path(paths.env_file).write_text("A=2\n")
     read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
     assert read.desired_hashes == {"prisma-db": "h-new"}  # the files changed: Compose asked
+    assert read.compose_asked
+    # stack_converged()'s record alone, where the containers match: read from it again.
+    assert run(record_written(paths), "sh", env) == []
+    read = parse_compose_project(run(compose_project_probe(paths), "sh", env))
+    assert read.desired_hashes == {"prisma-db": "h-new"} and not read.compose_asked
 
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="needs dpkg")

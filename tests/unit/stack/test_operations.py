@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import msgspec
 from pyinfra.api import FileUploadCommand, FunctionCommand, HiddenValue
 
 from tasks.host.facts import HttpBody
@@ -93,6 +94,23 @@ def test_each_kind_of_drift_runs_compose_up():
     for state in drifted:
         commands, _ = converge(state)
         assert len(commands) == 1, state
+        assert " up --detach " in str(commands[0]), state
+
+
+def test_a_record_that_left_the_files_is_written_again_without_compose_up():
+    """Where the read had to ask `compose config` and the containers match, only the
+    record is written: no container touched, and the next read uses it again."""
+    state = msgspec.structs.replace(converged(), compose_asked=True)
+    commands, noops = converge(state)
+    (command,) = [str(c) for c in commands]
+    assert noops == []
+    assert " up " not in command
+    assert "config --hash" in command and "sha256sum /opt/prisma/docker-compose.yml" in command
+    assert command.endswith("&& mv /opt/prisma/.compose-hashes.new /opt/prisma/.compose-hashes")
+    # Drift as well: compose up, which writes the record after it.
+    drifted = msgspec.structs.replace(converged(**{"prisma-db": None}), compose_asked=True)
+    (command,) = [str(c) for c in converge(drifted)[0]]
+    assert " up --detach " in command and command.endswith("/opt/prisma/.compose-hashes")
 
 
 COMPOSE = "services: {}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 from pyinfra.api import HiddenValue
 
@@ -77,6 +78,8 @@ def test_nothing_differs_on_a_converged_host():
          "/opt/prisma/docker-compose.yml: differs"),
         (StackState(files(), project(), "503"), "http://127.0.0.1:4466/status: does not answer OK"),
         (StackState(files(), project(hashes={}), "OK"), "the stack has not been deployed yet"),
+        (StackState(files(), msgspec.structs.replace(project(), compose_asked=True), "OK"),
+         "/opt/prisma/.compose-hashes: does not match the files"),
     ],
 )  # fmt: skip
 def test_each_difference_is_named(found, problem):
