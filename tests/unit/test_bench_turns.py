@@ -66,3 +66,20 @@ def test_the_machine_is_quiet_once_under_the_bar_and_no_longer_settling(fleet, m
     # 0.19 is under the bar but 0.21 below the window before; 0.15 still 0.04 below.
     assert common.wait_until_quiet(busy_below=0.25, settled=0.02) == 0.14
     assert next(shares) == 0.13  # and it stopped there
+
+
+def test_converged_stacks_settle_before_the_quiet_wait(fleet, monkeypatch):
+    """The converged cases start SETTLE_AFTER_START seconds after the converge, then
+    once the machine is quiet."""
+    events: list[tuple[str, float]] = []
+    monkeypatch.setattr(fleet, "must", lambda run: events.append(("deployed", 0)) or run)
+    monkeypatch.setattr(fleet.time, "sleep", lambda seconds: events.append(("slept", seconds)))
+    monkeypatch.setattr(fleet, "wait_until_quiet", lambda: events.append(("quiet", 0)) or 0.1)
+    monkeypatch.setattr(fleet, "progress", lambda rows, note="": None)
+
+    class Deployer:
+        def run(self, hosts, deploy_file, data):
+            return deploy_file
+
+    fleet.converge(Deployer(), [], {})
+    assert events == [("deployed", 0), ("slept", 120.0), ("quiet", 0)]
