@@ -196,8 +196,10 @@ def test_a_daemon_json_change_never_stops_the_containers(deployer, first_run, da
 
 
 def read_asks_compose(host) -> bool:
-    """Whether the host's read of the stack, as deploy.py runs it, asks `compose config`
-    (the record does not match the files)."""
+    """Whether the host's read of the stack's hashes asks `compose config` (the record
+    does not match the files): compose_hashes_probe() as the ComposeProject fact runs
+    it, with a sha256sum of its own; deploy.py's whole read runs the same check on the
+    digests it took already."""
     probe = compose_hashes_probe(StackPaths("/opt/prisma", "prisma"))
     return COMPOSE_ASKED in host.exec(probe).stdout.split()
 
